@@ -8,4 +8,5 @@ module.exports = {
   testTimeout: 60000,
   // Temporal's native bridge and the embedded Postgres keep handles; each suite closes its own.
   maxWorkers: 1,
+  reporters: ["default", "<rootDir>/tests/helpers/summary-reporter.cjs"],
 };
