@@ -5,6 +5,6 @@ require("tsx/cjs");
 require("../src/cli/main.ts")
   .main(process.argv)
   .catch((err) => {
-    process.stderr.write(`ballast: ${err && err.message ? err.message : String(err)}\n`);
+    process.stderr.write(`ballast: ${err?.message ? err.message : String(err)}\n`);
     process.exit(1);
   });

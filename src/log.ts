@@ -38,7 +38,9 @@ function escapeRegExp(s: string): string {
 
 /** Replaces every occurrence of any secret value (also JSON-escaped) in a serialized line. */
 export function makeScrubber(secrets: readonly string[]): (line: string) => string {
-  const needles = [...new Set(secrets.filter((s) => s.length >= 4).flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))];
+  const needles = [
+    ...new Set(secrets.filter((s) => s.length >= 4).flatMap((s) => [s, JSON.stringify(s).slice(1, -1)])),
+  ];
   if (needles.length === 0) return (line) => line;
   const re = new RegExp(needles.map(escapeRegExp).join("|"), "g");
   return (line) => line.replace(re, REDACTED);
@@ -61,5 +63,7 @@ export function createLogger(options: LogOptions = {}): Logger {
     base: options.name ? { name: options.name } : {},
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions, pino.destination(2));
+  return options.destination
+    ? pino(pinoOptions, options.destination)
+    : pino(pinoOptions, pino.destination(2));
 }

@@ -20,9 +20,8 @@
  *   can also stay open while the feed has silently stopped, so the client treats "no message at
  *   all within the pong timeout after a PING" as a dead connection.
  * - Subscriptions are per connection: after any reconnect everything must be sent again.
- * - Frames are JSON objects or JSON arrays of them (the initial book dump arrives as an array),
- *   and the venue may answer bad requests with plain text such as `INVALID OPERATION`. All of
- *   that is passed through untouched as "frame" events.
+ * - Frames are JSON objects or JSON arrays of them (the initial book dump arrives as an array).
+ *   Anything that is not exactly `PONG`, JSON or not, is passed through untouched as a "frame".
  */
 
 import { EventEmitter } from "node:events";
@@ -51,7 +50,11 @@ interface CommonOptions {
   readonly url: string;
   /** Interval between keepalive `PING`s. Default 10 000 ms, the venue's documented cadence. */
   readonly pingIntervalMs?: number;
-  /** A connection with no inbound message within this long after a `PING` is dead. Default 5 000 ms. */
+  /**
+   * A connection with no inbound message within this long after a `PING` is dead. Default 5 000 ms:
+   * generous for a PONG round trip, and short enough that a dead feed is noticed within
+   * pingIntervalMs + pongTimeoutMs (15 s) at worst.
+   */
   readonly pongTimeoutMs?: number;
   /** Opening-handshake timeout. Default 10 000 ms. */
   readonly connectTimeoutMs?: number;
@@ -70,7 +73,11 @@ interface CommonOptions {
 
 export interface MarketChannelOptions extends CommonOptions {
   readonly channel: "market";
-  /** Asset (token) ids to subscribe to on connect. */
+  /**
+   * Asset (token) ids to subscribe to on connect. With none, `assets_ids: []` is still sent: the
+   * venue accepts it as a first message (field reports: with custom features it then streams
+   * new_market events only).
+   */
   readonly assetIds?: Iterable<string>;
   /**
    * Sets `custom_feature_enabled`, which adds best_bid_ask, new_market and market_resolved
@@ -232,7 +239,10 @@ export class ChannelClient extends EventEmitter<ChannelClientEvents> {
     };
   }
 
-  /** Opens the first connection. Progress is reported through events ("open", "reconnecting", ...). */
+  /**
+   * Opens the first connection; progress is reported through events ("open", "reconnecting", ...).
+   * Throws only if ws rejects the URL (e.g. one with a #fragment).
+   */
   start(): void {
     if (this.currentState !== "idle") throw new Error(`cannot start a ${this.currentState} channel client`);
     this.connect();
@@ -318,6 +328,8 @@ export class ChannelClient extends EventEmitter<ChannelClientEvents> {
   }
 
   private onMessage(connection: Connection, data: WebSocket.RawData): void {
+    // ws may deliver several buffered messages in one tick; none after close().
+    if (this.currentState === "closed") return;
     connection.inbound += 1;
     // binaryType stays at ws's default "nodebuffer", so every message arrives as one Buffer.
     const text = (data as Buffer).toString("utf8");
@@ -339,7 +351,8 @@ export class ChannelClient extends EventEmitter<ChannelClientEvents> {
     if (this.connection === connection) this.connection = undefined;
     if (connection.opened) {
       const closeReason = connection.deadReason ?? reason;
-      this.log.warn({ channel: this.channel, code, reason: closeReason }, "connection closed");
+      const level = this.currentState === "closed" ? "info" : "warn";
+      this.log[level]({ channel: this.channel, code, reason: closeReason }, "connection closed");
       this.emitSafely("close", code, closeReason);
     }
     if (this.currentState === "closed") return;
@@ -454,7 +467,8 @@ export class ChannelClient extends EventEmitter<ChannelClientEvents> {
 }
 
 function positive(name: string, ms: number): number {
-  if (!(ms > 0) || !Number.isFinite(ms))
+  if (!(ms > 0) || !Number.isFinite(ms)) {
     throw new RangeError(`${name} must be a positive number of ms, got ${ms}`);
+  }
   return ms;
 }

@@ -4,13 +4,17 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError, loadConfig } from "../config/load";
 import { REDACTED } from "../log";
+import { runDecode } from "./decode";
 
 function printConfig(options: { config?: string }): void {
   const config = loadConfig(options.config ? { file: options.config } : {});
   const shown = {
     ...config,
     secrets: Object.fromEntries(
-      (["privateKey", "apiKey", "apiSecret", "passphrase"] as const).map((k) => [k, config.secrets[k] ? REDACTED : null]),
+      (["privateKey", "apiKey", "apiSecret", "passphrase"] as const).map((k) => [
+        k,
+        config.secrets[k] ? REDACTED : null,
+      ]),
     ),
   };
   process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
@@ -26,7 +30,9 @@ export function buildProgram(): Command {
 
   program
     .command("config")
-    .description("validate the configuration (defaults < --config file < environment) and print it, secrets redacted")
+    .description(
+      "validate the configuration (defaults < --config file < environment) and print it, secrets redacted",
+    )
     .option("-c, --config <file>", "JSON config file (default: $BALLAST_CONFIG)")
     .action(printConfig);
 
@@ -36,7 +42,6 @@ export function buildProgram(): Command {
       "decode captured channel frames: one JSON frame per line on stdin, one normalized event per line on stdout",
     )
     .action(async () => {
-      const { runDecode } = await import("./decode");
       const { lines, bad } = await runDecode(
         process.stdin,
         (line) => process.stdout.write(`${line}\n`),
@@ -52,6 +57,11 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `ballast decode … | head` closes our stdout early: that is the reader's choice, not an error.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {

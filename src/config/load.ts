@@ -42,7 +42,11 @@ function readConfigFile(file: string): Record<string, unknown> {
     text = readFileSync(file, "utf8");
   } catch (err) {
     throw new ConfigError([
-      { field: "BALLAST_CONFIG", path: "file", message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` },
+      {
+        field: "BALLAST_CONFIG",
+        path: "file",
+        message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      },
     ]);
   }
   let parsed: unknown;
@@ -50,24 +54,36 @@ function readConfigFile(file: string): Record<string, unknown> {
     parsed = JSON.parse(text);
   } catch (err) {
     throw new ConfigError([
-      { field: "BALLAST_CONFIG", path: "file", message: `${file} is not valid JSON: ${(err as Error).message}` },
+      {
+        field: "BALLAST_CONFIG",
+        path: "file",
+        message: `${file} is not valid JSON: ${(err as Error).message}`,
+      },
     ]);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError([{ field: "BALLAST_CONFIG", path: "file", message: `${file} must hold a JSON object` }]);
+    throw new ConfigError([
+      { field: "BALLAST_CONFIG", path: "file", message: `${file} must hold a JSON object` },
+    ]);
   }
   return parsed as Record<string, unknown>;
 }
 
 function describe(issue: z.core.$ZodIssue, raw: Record<string, unknown>): ConfigIssue {
   const path = issue.path.map(String).join(".");
-  const field = PATH_TO_ENV.get(issue.path.slice(0, 2).map(String).join(".")) ?? PATH_TO_ENV.get(path) ?? path;
+  const field =
+    PATH_TO_ENV.get(issue.path.slice(0, 2).map(String).join(".")) ?? PATH_TO_ENV.get(path) ?? path;
   let message = issue.message;
   if (issue.code === "unrecognized_keys") {
-    return { field: path || "(config file)", path: path || "(root)", message: `unknown setting(s): ${issue.keys.join(", ")}` };
+    return {
+      field: path || "(config file)",
+      path: path || "(root)",
+      message: `unknown setting(s): ${issue.keys.join(", ")}`,
+    };
   }
   const given = issue.path.reduce<unknown>(
-    (node, key) => (node && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined),
+    (node, key) =>
+      node && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined,
     raw,
   );
   // Secrets are never echoed back, not even in an error.

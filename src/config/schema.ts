@@ -13,17 +13,15 @@ const fromString = (v: unknown): unknown => (typeof v === "string" ? v.trim() : 
 
 /** A finite number; accepts numeric strings (environment variables). */
 const num = () =>
-  z.preprocess(
-    (v) => {
-      const t = fromString(v);
-      return typeof t === "string" && t !== "" ? Number(t) : t;
-    },
-    z.number({ error: "must be a number" }).finite(),
-  );
+  z.preprocess((v) => {
+    const t = fromString(v);
+    return typeof t === "string" && t !== "" ? Number(t) : t;
+  }, z.number({ error: "must be a number" }).finite());
 
 const int = () => num().pipe(z.number().int("must be a whole number"));
 
-const ratio = () => num().pipe(z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1"));
+const ratio = () =>
+  num().pipe(z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1"));
 
 const TRUE = new Set(["true", "1", "yes", "on"]);
 const FALSE = new Set(["false", "0", "no", "off"]);
@@ -100,7 +98,9 @@ export const ConfigSchema = z.object({
       maxConsecutiveErrors: int().pipe(z.number().min(1)).default(5),
       circuitBreakerRecoveryMs: int().pipe(z.number().min(0)).default(60_000),
       orderSize: usd().default(10_000_000),
-      batchSize: int().pipe(z.number().min(1).max(15, "must be at most 15 (the venue's batch limit)")).default(15),
+      batchSize: int()
+        .pipe(z.number().min(1).max(15, "must be at most 15 (the venue's batch limit)"))
+        .default(15),
       cancelOnMomentum: bool().default(true),
       postOnly: bool().default(true),
       markoutHorizonsMs: z

@@ -15,7 +15,8 @@ import { DecimalError, type Micros, parseMicros } from "../money";
 // ---------------------------------------------------------------------------------------------------------
 // Wire primitives
 
-function toMicros(text: string, ctx: z.core.$RefinementCtx): Micros {
+/** Parses a non-negative venue decimal inside a zod transform, reporting a bad value as an issue. */
+export function toMicros(text: string, ctx: z.core.$RefinementCtx): Micros {
   try {
     const value = parseMicros(text);
     if (value >= 0) return value;

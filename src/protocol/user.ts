@@ -12,11 +12,11 @@ import {
   microsString,
   nonEmpty,
   optionalEpochString,
-  optionalMicrosString,
   type Side,
   type Stamped,
   sideSchema,
   stamped,
+  toMicros,
 } from "./market";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -64,10 +64,7 @@ const orderStatusSchema = z.string().transform((raw, ctx): ParsedOrderStatus => 
 });
 
 /** A killed FOK reports `size_matched: ""`; it matched nothing. */
-const sizeMatchedSchema = z
-  .string()
-  .pipe(optionalMicrosString)
-  .transform((size) => size ?? 0);
+const sizeMatchedSchema = z.string().transform((text, ctx) => (text === "" ? 0 : toMicros(text, ctx)));
 
 export const ORDER_UPDATE_TYPES = ["PLACEMENT", "UPDATE", "CANCELLATION"] as const;
 export type OrderUpdateType = (typeof ORDER_UPDATE_TYPES)[number];

@@ -92,7 +92,10 @@ describe("configuration", () => {
   it("layers defaults < file < environment", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "ballast-config-"));
     const file = path.join(dir, "ballast.json");
-    writeFileSync(file, JSON.stringify({ arbitrage: { maxRebalanceTrades: 3, minSpread: "0.03" }, log: { level: "debug" } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ arbitrage: { maxRebalanceTrades: 3, minSpread: "0.03" }, log: { level: "debug" } }),
+    );
     const c = loadConfig({ env: { MAX_REBALANCE_TRADES: "7" }, file });
     expect(c.arbitrage.maxRebalanceTrades).toBe(7);
     expect(c.arbitrage.minSpread).toBe(30_000);
@@ -121,7 +124,9 @@ describe("configuration", () => {
         "DATABASE_URL",
       ]),
     );
-    expect(err.message).toMatch(/REBALANCE_THRESHOLD \(arbitrage\.rebalanceThreshold\): must be between 0 and 1, got "1\.5"/);
+    expect(err.message).toMatch(
+      /REBALANCE_THRESHOLD \(arbitrage\.rebalanceThreshold\): must be between 0 and 1, got "1\.5"/,
+    );
     expect(err.message).toMatch(/BATCH_SIZE .*at most 15/);
     expect(err.message).toMatch(/MIN_SPREAD .*more than 6 decimals/);
   });
@@ -133,7 +138,9 @@ describe("configuration", () => {
   });
 
   it("reports an unreadable or invalid config file", () => {
-    expect(configError({}, "/nonexistent/ballast.json").message).toMatch(/cannot read \/nonexistent\/ballast\.json: ENOENT/);
+    expect(configError({}, "/nonexistent/ballast.json").message).toMatch(
+      /cannot read \/nonexistent\/ballast\.json: ENOENT/,
+    );
     const dir = mkdtempSync(path.join(os.tmpdir(), "ballast-config-"));
     const file = path.join(dir, "bad.json");
     writeFileSync(file, "{ nope");

@@ -16,7 +16,12 @@ function capture() {
     },
   });
   const config = loadConfig({
-    env: { POLY_PRIVATE_KEY: PRIVATE_KEY, POLY_API_SECRET: API_SECRET, POLY_PASSPHRASE: PASSPHRASE, POLY_API_KEY: "key-1" },
+    env: {
+      POLY_PRIVATE_KEY: PRIVATE_KEY,
+      POLY_API_SECRET: API_SECRET,
+      POLY_PASSPHRASE: PASSPHRASE,
+      POLY_API_KEY: "key-1",
+    },
   });
   const logger = createLogger({ level: "trace", secrets: secretValues(config), destination });
   return { lines, logger };

@@ -3,7 +3,11 @@ import type { Database } from "../../src/db/database";
 import { migrateUp } from "../../src/db/migrate";
 import { freshDatabase } from "../helpers/database";
 
-async function insertPosition(db: Database, id: string, t: { balancedAfterSec?: number; needsRebalance: boolean; latencyMs: number }) {
+async function insertPosition(
+  db: Database,
+  id: string,
+  t: { balancedAfterSec?: number; needsRebalance: boolean; latencyMs: number },
+) {
   await db.pool.query(
     `INSERT INTO trades (id, market_slug, condition_id, asset, yes_token_id, no_token_id, market_end_at,
                          yes_price, no_price, yes_shares, no_shares, total_cost, spread)
@@ -84,11 +88,21 @@ describe("database schema and the seed's analysis queries", () => {
     await insertPosition(db, "pos-fast", { needsRebalance: true, balancedAfterSec: 30, latencyMs: 20 });
     await insertPosition(db, "pos-slow", { needsRebalance: true, balancedAfterSec: 400, latencyMs: 40 });
     await insertPosition(db, "pos-never", { needsRebalance: true, latencyMs: 60 });
-    await db.pool.query("UPDATE trade_telemetry SET position_balanced_at = NULL WHERE trade_id = 'pos-never'");
+    await db.pool.query(
+      "UPDATE trade_telemetry SET position_balanced_at = NULL WHERE trade_id = 'pos-never'",
+    );
     const [latency, rebalancing, buckets] = await runAnalysis(db.pool);
-    expect(latency?.rows[0]).toMatchObject({ total_trades: "4", min_latency_ms: "12.5", max_latency_ms: "60.0" });
+    expect(latency?.rows[0]).toMatchObject({
+      total_trades: "4",
+      min_latency_ms: "12.5",
+      max_latency_ms: "60.0",
+    });
     expect(latency?.rows[0]?.avg_latency_ms).toBe("33.1");
-    expect(rebalancing?.rows[0]).toMatchObject({ total_needing_rebalance: "3", successfully_balanced: "2", avg_attempts: "2.00" });
+    expect(rebalancing?.rows[0]).toMatchObject({
+      total_needing_rebalance: "3",
+      successfully_balanced: "2",
+      avg_attempts: "2.00",
+    });
     expect(buckets?.rows).toEqual([
       { time_bucket: "< 1 min", count: "1" },
       { time_bucket: "> 5 min", count: "1" },

@@ -25,7 +25,10 @@ function sourceFiles(dir: string): string[] {
 
 /** Path of a workflow bundle of workflows/index.ts, built on first use. */
 export async function workflowBundlePath(): Promise<string> {
-  const files = [...sourceFiles(path.join(PROJECT_ROOT, "workflows")), ...sourceFiles(path.join(PROJECT_ROOT, "src"))].sort();
+  const files = [
+    ...sourceFiles(path.join(PROJECT_ROOT, "workflows")),
+    ...sourceFiles(path.join(PROJECT_ROOT, "src")),
+  ].sort();
   const hash = createHash("sha256");
   for (const f of files) hash.update(f).update(readFileSync(f));
   const cacheDir = path.join(PROJECT_ROOT, "node_modules", ".cache", "ballast");

@@ -412,7 +412,7 @@ describe("frames", () => {
     const sent: string[] = [];
     for (let seq = 0; seq < 200; seq++) sent.push(JSON.stringify({ event_type: "price_change", seq }));
     sent.push('[{"event_type":"book","asset_id":"111","bids":[],"asks":[]}, {"event_type":"book"}]');
-    sent.push("INVALID OPERATION");
+    sent.push("not json");
     const allDelivered = new Promise<void>((resolve) =>
       client.on("frame", () => frames.length === sent.length && resolve()),
     );
@@ -459,6 +459,19 @@ describe("close()", () => {
     expect(await connection.closed).toBe(1000);
     expect(client.state).toBe("closed");
     expect(() => client.start()).toThrow("cannot start a closed channel client");
+  });
+
+  test("called from a frame listener: no frame is delivered after it", async () => {
+    const client = marketClient({ assetIds: ["111"] });
+    const frames = collect(client, "frame");
+    const closed = new Promise<void>((resolve) => client.once("frame", () => resolve(client.close())));
+    client.start();
+    const connection = await venue.connections.next();
+    await connection.messages.next();
+    for (const text of ["1", "2", "3"]) connection.socket.send(text);
+
+    await closed;
+    expect(frames.map(([text]) => text)).toEqual(["1"]);
   });
 
   test("while waiting to reconnect: the timer is cleared", async () => {

