@@ -20,10 +20,10 @@
  * Rounding: the venue charges fees rounded to 5 decimals. The official client does no rounding at
  * all (it works in floats), so the mode follows the venue: fees are rounded DOWN to a multiple of
  * 0.00001 (10 micros), in the asset the fee is charged in. The venue's published rule is that a fee
- * below 0.00001 is not charged at all, which is truncation, and the settlement contracts compute
- * fees with truncating integer division. So a fee here is never above the exact formula and at most
- * one step (10 micros) below it, and {@link pairCostWithFees}, which uses the unrounded formula,
- * never understates a cost.
+ * below 0.00001 is not charged at all, which is truncation, and the V1 exchange contract
+ * (CalculatorHelper.calculateFee) computed fees with truncating integer division. So a fee here is
+ * never above the exact formula and at most one step (10 micros) below it, and
+ * {@link pairCostWithFees}, which uses the unrounded formula, never understates a cost.
  *
  * Rates are micros too: 0.07 is 70_000.
  */

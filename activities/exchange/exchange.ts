@@ -938,7 +938,7 @@ async function obtainApiCredentials(
   config: ExchangeConfig,
   signer: TypedDataSigner,
   options: ExchangeOptions,
-) {
+): Promise<ApiCredentials> {
   const client = new ClobClient({
     host: config.clobUrl,
     chain: supportedChain(config.chainId),

@@ -39,14 +39,17 @@ describe("classifyVenueError", () => {
     const small = classifyVenueError({ status: 400, body: { error: "Size (2) lower than the minimum: 5" } });
     expect(small).toBeInstanceOf(BelowMinimumSize);
     expect((small as BelowMinimumSize).minimumSize).toBe(5_000_000);
-    const tick = classifyVenueError({ status: 400, body: { error: "price (0.555) breaks minimum tick size rule: 0.01" } });
+    const tick = classifyVenueError({
+      status: 400,
+      body: { error: "price (0.555) breaks minimum tick size rule: 0.01" },
+    });
     expect((tick as OffTick).tickSize).toBe(10_000);
   });
 
   it("maps statuses", () => {
-    expect(classifyVenueError({ status: 401, body: { error: "Unauthorized/Invalid api key" } })).toBeInstanceOf(
-      Unauthorized,
-    );
+    expect(
+      classifyVenueError({ status: 401, body: { error: "Unauthorized/Invalid api key" } }),
+    ).toBeInstanceOf(Unauthorized);
     expect(classifyVenueError({ status: 425, body: "Too Early" })).toBeInstanceOf(VenueUnavailable);
     const paused = classifyVenueError({
       status: 503,
@@ -55,12 +58,18 @@ describe("classifyVenueError", () => {
     expect(paused).toBeInstanceOf(VenueUnavailable);
     expect(paused.venueMessage).toContain("Trading is currently disabled");
     expect(classifyVenueError({ status: 500, body: { error: "internal" } })).toBeInstanceOf(UnknownOutcome);
-    expect(classifyVenueError({ status: 502, body: "<html>bad gateway</html>" })).toBeInstanceOf(UnknownOutcome);
+    expect(classifyVenueError({ status: 502, body: "<html>bad gateway</html>" })).toBeInstanceOf(
+      UnknownOutcome,
+    );
     expect(classifyVenueError({ status: 404, body: { error: "not found" } })).toBeInstanceOf(Rejected);
   });
 
   it("reads Retry-After as seconds or as a date", () => {
-    const limited = classifyVenueError({ status: 429, body: "Too Many Requests", headers: { "Retry-After": "7" } });
+    const limited = classifyVenueError({
+      status: 429,
+      body: "Too Many Requests",
+      headers: { "Retry-After": "7" },
+    });
     expect(limited).toBeInstanceOf(RateLimited);
     expect((limited as RateLimited).retryAfterMs).toBe(7_000);
     const dated = classifyVenueError(
@@ -77,7 +86,9 @@ describe("classifyVenueError", () => {
     expect(classifyVenueError({ code: "ECONNREFUSED", message: "connect ECONNREFUSED" })).toBeInstanceOf(
       VenueUnavailable,
     );
-    expect(classifyVenueError({ code: "ECONNRESET", message: "socket hang up" })).toBeInstanceOf(UnknownOutcome);
+    expect(classifyVenueError({ code: "ECONNRESET", message: "socket hang up" })).toBeInstanceOf(
+      UnknownOutcome,
+    );
     expect(classifyVenueError({ code: "ECONNABORTED", message: "timeout of 10ms exceeded" })).toBeInstanceOf(
       UnknownOutcome,
     );
@@ -105,10 +116,12 @@ describe("classifyClientError", () => {
   });
 
   it("reads the returned `{ error, status }` shape", () => {
-    expect(classifyClientError({ error: "invalid post-only order: order crosses book", status: 400 }, undefined)).toBeInstanceOf(
-      PostOnlyWouldCross,
+    expect(
+      classifyClientError({ error: "invalid post-only order: order crosses book", status: 400 }, undefined),
+    ).toBeInstanceOf(PostOnlyWouldCross);
+    expect(classifyClientError({ error: "socket hang up" }, { code: "ECONNRESET" })).toBeInstanceOf(
+      UnknownOutcome,
     );
-    expect(classifyClientError({ error: "socket hang up" }, { code: "ECONNRESET" })).toBeInstanceOf(UnknownOutcome);
   });
 
   it("treats an error before any request as a refusal and after one as unknown", () => {
@@ -127,7 +140,9 @@ describe("classifyClientError", () => {
 
 describe("classifyOrderEntry", () => {
   it("accepts successes and classifies failures", () => {
-    expect(classifyOrderEntry({ success: true, errorMsg: "", orderID: "0x1", status: "live" })).toBeUndefined();
+    expect(
+      classifyOrderEntry({ success: true, errorMsg: "", orderID: "0x1", status: "live" }),
+    ).toBeUndefined();
     const failure = classifyOrderEntry(
       { success: false, errorMsg: "invalid post-only order: order crosses book", orderID: "", status: "" },
       { batch: true },
@@ -166,7 +181,9 @@ describe("retryability", () => {
   });
 
   it("becomes a typed ApplicationFailure honouring Retry-After", () => {
-    const failure = toApplicationFailure(new RateLimited("Too Many Requests", { status: 429, retryAfterMs: 2_000 }));
+    const failure = toApplicationFailure(
+      new RateLimited("Too Many Requests", { status: 429, retryAfterMs: 2_000 }),
+    );
     expect(failure.type).toBe("RateLimited");
     expect(failure.nonRetryable).toBe(false);
     expect(failure.nextRetryDelay).toBe(2_000);

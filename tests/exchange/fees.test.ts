@@ -50,7 +50,9 @@ describe("takerFee", () => {
   });
 
   it("is the maker fee equivalent too", () => {
-    expect(makerFeeEquivalent(m("10"), m("0.65"), CRYPTO_RATE)).toBe(takerFee(m("10"), m("0.65"), CRYPTO_RATE));
+    expect(makerFeeEquivalent(m("10"), m("0.65"), CRYPTO_RATE)).toBe(
+      takerFee(m("10"), m("0.65"), CRYPTO_RATE),
+    );
   });
 });
 
@@ -94,13 +96,19 @@ describe("pairCostWithFees", () => {
     // Buying G gross shares of each side at p nets N pairs for 2·G·p; the venue's rounding only
     // lowers fees, so 2·G·p <= pairCost × N must hold for every size.
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 9_999 }), fc.integer({ min: 1, max: 100_000 }), (priceTicks, lots) => {
-        const price = priceTicks * 100;
-        const gross = lots * m("0.01");
-        const pairs = netSharesAfterBuy(gross, price, CRYPTO_RATE);
-        const spent = 2n * BigInt(gross) * BigInt(price);
-        expect(spent).toBeLessThanOrEqual(BigInt(pairCostWithFees(price, price, CRYPTO_RATE)) * BigInt(pairs));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 9_999 }),
+        fc.integer({ min: 1, max: 100_000 }),
+        (priceTicks, lots) => {
+          const price = priceTicks * 100;
+          const gross = lots * m("0.01");
+          const pairs = netSharesAfterBuy(gross, price, CRYPTO_RATE);
+          const spent = 2n * BigInt(gross) * BigInt(price);
+          expect(spent).toBeLessThanOrEqual(
+            BigInt(pairCostWithFees(price, price, CRYPTO_RATE)) * BigInt(pairs),
+          );
+        },
+      ),
     );
   });
 
