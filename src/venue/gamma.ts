@@ -406,7 +406,11 @@ function eventStub(market: VenueMarket, state: GammaState): GammaEventStub {
 }
 
 /** The /markets object for one market in a given state. */
-export function gammaMarket(market: VenueMarket, state: GammaState, opts: GammaMarketOptions = {}): GammaMarket {
+export function gammaMarket(
+  market: VenueMarket,
+  state: GammaState,
+  opts: GammaMarketOptions = {},
+): GammaMarket {
   const resolved = state.status === "resolved";
   const accepting = state.status === "listed" || state.status === "open";
   const volume = state.volume ?? 0;
@@ -580,8 +584,16 @@ export function gammaEvent(market: VenueMarket, state: GammaState): GammaEvent {
       { id: "21", label: "Crypto", slug: "crypto" },
       { id: "1312", label: "Crypto Prices", slug: "crypto-prices" },
       { id: "102127", label: "Up or Down", slug: "up-or-down" },
-      { id: String(100_000 + ASSET_CODES.indexOf(market.asset)), label: ASSET_NAMES[market.asset], slug: ASSET_SLUG_NAMES[market.asset] },
-      { id: String(101_000 + windowCode(market.endMs - market.startMs)), label: label.toUpperCase(), slug: label.toUpperCase() },
+      {
+        id: String(100_000 + ASSET_CODES.indexOf(market.asset)),
+        label: ASSET_NAMES[market.asset],
+        slug: ASSET_SLUG_NAMES[market.asset],
+      },
+      {
+        id: String(101_000 + windowCode(market.endMs - market.startMs)),
+        label: label.toUpperCase(),
+        slug: label.toUpperCase(),
+      },
     ],
   };
   if (m.closedTime) event.closedTime = m.closedTime;
@@ -695,7 +707,8 @@ export function filterGamma<T extends GammaMarket | GammaEvent>(items: readonly 
     if (q.seriesSlug !== undefined && !("seriesSlug" in item && item.seriesSlug === q.seriesSlug)) {
       if (!ms.some((m) => m.events?.some((e) => e.seriesSlug === q.seriesSlug))) return false;
     }
-    if (q.tagSlug !== undefined && "tags" in item && !item.tags.some((t) => t.slug === q.tagSlug)) return false;
+    if (q.tagSlug !== undefined && "tags" in item && !item.tags.some((t) => t.slug === q.tagSlug))
+      return false;
     const start = Date.parse(item.startDate);
     const end = Date.parse(item.endDate);
     if (q.startDateMin !== undefined && start < q.startDateMin) return false;

@@ -139,7 +139,11 @@ export function venueMarket(spec: WindowSpec): VenueMarket {
 }
 
 /** Rebuilds a market from its slug (e.g. a past window asked for by slug); undefined if not ours. */
-export function marketFromSlug(seed: Seed, slug: string, listAhead = DEFAULT_LIST_AHEAD): VenueMarket | undefined {
+export function marketFromSlug(
+  seed: Seed,
+  slug: string,
+  listAhead = DEFAULT_LIST_AHEAD,
+): VenueMarket | undefined {
   const parsed = parseSlug(slug);
   return parsed ? venueMarket({ seed, ...parsed, listAhead }) : undefined;
 }

@@ -173,7 +173,15 @@ export type VenueEvent =
       size: Micros;
       feeRate: Micros;
     }
-  | { kind: "tick_size_changed"; seq: number; atMs: number; market: string; tokenId: string; oldTick: Micros; newTick: Micros }
+  | {
+      kind: "tick_size_changed";
+      seq: number;
+      atMs: number;
+      market: string;
+      tokenId: string;
+      oldTick: Micros;
+      newTick: Micros;
+    }
   | {
       kind: "order";
       seq: number;

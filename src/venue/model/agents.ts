@@ -138,7 +138,13 @@ export const DEFAULT_MODEL_CONFIG: Readonly<ModelConfig> = {
   pathDtMs: DEFAULT_PATH_DT_MS,
   assets: DEFAULT_ASSET_PARAMS,
   bursts: DEFAULT_BURSTS,
-  lp: { halfSpreadTicks: [1, 2], levels: 5, sizeShares: [20, 200], requoteThresholdTicks: 1, refreshMs: 2_000 },
+  lp: {
+    halfSpreadTicks: [1, 2],
+    levels: 5,
+    sizeShares: [20, 200],
+    requoteThresholdTicks: 1,
+    refreshMs: 2_000,
+  },
   noise: { ratePerSec: 0.5, sizeShares: [5, 40], buyProbability: 0.6, slippageTicks: 1 },
   informed: { ratePerSec: 0.2, edgeTicks: 3, sizeShares: [10, 80] },
   sweep: { ratePerMin: 0.5, levels: [2, 5] },
@@ -175,7 +181,8 @@ export function resolveModelConfig(input: ModelConfigInput = {}): ModelConfig {
     inventoryShares: { ...d.inventoryShares, ...input.inventoryShares },
   };
   if (input.originMs !== undefined) cfg.originMs = input.originMs;
-  if (cfg.lp.levels < 1 || cfg.lp.halfSpreadTicks[0] < 1) throw new RangeError("lp needs levels >= 1, half-spread >= 1 tick");
+  if (cfg.lp.levels < 1 || cfg.lp.halfSpreadTicks[0] < 1)
+    throw new RangeError("lp needs levels >= 1, half-spread >= 1 tick");
   return cfg;
 }
 
@@ -268,7 +275,8 @@ export class MarketModel {
     let p = this.paths.get(asset);
     if (!p) {
       if (this.originMs === undefined) {
-        if (hintMs === undefined) throw new Error("price path origin unknown: pass config.originMs or a time");
+        if (hintMs === undefined)
+          throw new Error("price path origin unknown: pass config.originMs or a time");
         this.originMs = Math.floor(hintMs / 3_600_000) * 3_600_000;
       }
       const params = this.config.assets[asset];
@@ -292,7 +300,10 @@ export class MarketModel {
 
   /** Start and end prices of the window, for resolution: Up wins iff endPrice ≥ startPrice. */
   windowPrices(market: VenueMarket): { startPrice: number; endPrice: number } {
-    return { startPrice: this.spot(market.asset, market.startMs), endPrice: this.spot(market.asset, market.endMs) };
+    return {
+      startPrice: this.spot(market.asset, market.startMs),
+      endPrice: this.spot(market.asset, market.endMs),
+    };
   }
 
   /** Fair value of Up at `nowMs` (0.5 before the window opens, the payoff after it ends). */
@@ -315,7 +326,15 @@ export class MarketModel {
   activeDislocation(slug: string): Dislocation | undefined {
     const d = this.states.get(slug)?.dislocation;
     if (!d) return undefined;
-    return { startMs: d.startMs, endMs: d.endMs, a: d.a, b: d.b, edge: d.edge, sizeUp: d.sizeUp, sizeDown: d.sizeDown };
+    return {
+      startMs: d.startMs,
+      endMs: d.endMs,
+      a: d.a,
+      b: d.b,
+      edge: d.edge,
+      sizeUp: d.sizeUp,
+      sizeDown: d.sizeDown,
+    };
   }
 
   /** Dislocations started since construction. */
@@ -630,7 +649,12 @@ export class MarketModel {
 
   // --- dislocations -----------------------------------------------------------------------------
 
-  private planDislocation(st: MarketState, fair: number, ext: External, nowMs: number): ActiveDislocation | undefined {
+  private planDislocation(
+    st: MarketState,
+    fair: number,
+    ext: External,
+    nowMs: number,
+  ): ActiveDislocation | undefined {
     const cfg = this.config.dislocation;
     const rng = st.dislocationRng;
     const t = st.market.tickSize;
@@ -655,7 +679,17 @@ export class MarketModel {
     const a = fa - ua * t;
     const b = ONE - fa - (nd - ua) * t;
     if (a > ONE - t || b > ONE - t) return undefined;
-    return { startMs: nowMs, endMs: nowMs + duration, a, b, edge: nd * t, sizeUp, sizeDown, refs: [], posted: false };
+    return {
+      startMs: nowMs,
+      endMs: nowMs + duration,
+      a,
+      b,
+      edge: nd * t,
+      sizeUp,
+      sizeDown,
+      refs: [],
+      posted: false,
+    };
   }
 
   private postDislocation(st: MarketState, out: AgentAction[]): void {

@@ -19,9 +19,14 @@ const TWO_POW_53 = 9_007_199_254_740_992;
 
 function stateFor(path: string): number[] {
   const digest = createHash("sha256").update(`ballast-rng|${path}`).digest();
-  const state = [digest.readInt32BE(0), digest.readInt32BE(4), digest.readInt32BE(8), digest.readInt32BE(12)];
+  const state: number[] = [
+    digest.readInt32BE(0),
+    digest.readInt32BE(4),
+    digest.readInt32BE(8),
+    digest.readInt32BE(12),
+  ];
   // An all-zero state would make xoroshiro emit zeros forever (probability 2^-128, but free to avoid).
-  if (state.every((w) => w === 0)) state[0] = 1;
+  if (!state.some((w) => w !== 0)) state[0] = 1;
   return state;
 }
 

@@ -40,7 +40,13 @@ export function newMarketFrame(m: VenueMarket, question: string, atMs: number): 
     description: question,
     assets_ids: [...m.tokenIds],
     outcomes: ["Up", "Down"],
-    event_message: { id: m.questionId.slice(2, 10), ticker: m.slug, slug: m.slug, title: question, description: question },
+    event_message: {
+      id: m.questionId.slice(2, 10),
+      ticker: m.slug,
+      slug: m.slug,
+      title: question,
+      description: question,
+    },
     timestamp: ms(atMs),
     tags: ["crypto", "up-or-down"],
     condition_id: m.conditionId,
@@ -88,7 +94,9 @@ export function tradeFrame(trade: VenueTrade, recipient: string, atMs: number): 
     fee_rate_bps: bps(trade.feeRate),
     id: trade.id,
     last_update: seconds(trade.lastUpdateMs),
-    maker_address: isTaker ? trade.takerAccount : (trade.makers.find((m) => m.owner === recipient)?.account ?? ""),
+    maker_address: isTaker
+      ? trade.takerAccount
+      : (trade.makers.find((m) => m.owner === recipient)?.account ?? ""),
     maker_orders: trade.makers.map((m) => ({
       asset_id: m.tokenId,
       fee_rate_bps: "0",
@@ -257,7 +265,13 @@ export function marketFrames(e: VenueEvent, markets: MarketDirectory): MarketFra
 export function userFrames(e: VenueEvent): UserFrame[] {
   switch (e.kind) {
     case "order":
-      return [{ owner: e.order.owner, market: e.order.market, frame: orderFrame(e.order, e.type, e.atMs, e.wireStatus) }];
+      return [
+        {
+          owner: e.order.owner,
+          market: e.order.market,
+          frame: orderFrame(e.order, e.type, e.atMs, e.wireStatus),
+        },
+      ];
     case "trade":
       return tradeRecipients(e.trade).map((owner) => ({
         owner,

@@ -1,0 +1,16 @@
+export { type AccountBalance, Ledger } from "./accounts";
+export {
+  type CancelResult,
+  ENGINE_DEFAULTS,
+  FINE_TICK,
+  FINE_TICK_ABOVE,
+  FINE_TICK_BELOW,
+  type FeePoolView,
+  type LastTrade,
+  MatchingEngine,
+  type MatchingEngineOptions,
+  type OrderFilter,
+  type SimpleResult,
+  type TradeFilter,
+} from "./engine";
+export * from "./errors";
