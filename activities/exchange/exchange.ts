@@ -42,6 +42,12 @@ import axios from "axios";
 import { keccak256, type Signer, type TypedDataDomain, TypedDataEncoder, toUtf8Bytes, Wallet } from "ethers";
 import { type Micros, ONE, parseMicros, parseOptionalMicros } from "../../src/money";
 import {
+  exchangeDomain,
+  ORDER_TYPES,
+  type OrderStruct,
+  ZERO_BYTES32,
+} from "../../src/protocol/order-signing";
+import {
   type ClassifiedVenueError,
   classifyClientError,
   classifyOrderEntry,
@@ -332,29 +338,8 @@ const SIGNATURE_TYPES: ReadonlySet<number> = new Set([
   SignatureTypeV2.POLY_GNOSIS_SAFE,
 ]);
 
-const ZERO_BYTES32 = `0x${"0".repeat(64)}`;
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 const SALT_MASK = (1n << 53n) - 1n;
-
-const EXCHANGE_DOMAIN_NAME = "Polymarket CTF Exchange";
-const EXCHANGE_DOMAIN_VERSION = "2";
-
-/** The V2 order struct (dist/order-utils/model/ctfExchangeV2TypedData.cjs). `expiration` is not part of it. */
-const ORDER_TYPES = {
-  Order: [
-    { name: "salt", type: "uint256" },
-    { name: "maker", type: "address" },
-    { name: "signer", type: "address" },
-    { name: "tokenId", type: "uint256" },
-    { name: "makerAmount", type: "uint256" },
-    { name: "takerAmount", type: "uint256" },
-    { name: "side", type: "uint8" },
-    { name: "signatureType", type: "uint8" },
-    { name: "timestamp", type: "uint256" },
-    { name: "metadata", type: "bytes32" },
-    { name: "builder", type: "bytes32" },
-  ],
-};
 
 /**
  * A salt for {@link OrderIntent.salt} derived from a stable key (e.g. the workflow id and the
@@ -723,14 +708,8 @@ export class Exchange {
     const { makerAmount, takerAmount } = orderAmounts(intent);
     const signer = await this.#address();
     const maker = this.#funderAddress ?? signer;
-    const contracts = getContractConfig(this.#chainId);
-    const domain: TypedDataDomain = {
-      name: EXCHANGE_DOMAIN_NAME,
-      version: EXCHANGE_DOMAIN_VERSION,
-      chainId: this.#chainId,
-      verifyingContract: intent.negRisk ? contracts.negRiskExchangeV2 : contracts.exchangeV2,
-    };
-    const message = {
+    const domain = exchangeDomain(this.#chainId, intent.negRisk);
+    const message: OrderStruct = {
       salt: String(intent.salt),
       maker,
       signer,

@@ -665,7 +665,9 @@ export class MarketModel {
     const sizeDown = shares(rng.int(cfg.depthShares[0], cfg.depthShares[1]));
     if (ndHi < ndLo || nowMs + duration > st.market.endMs) return undefined;
     const nd = rng.int(ndLo, ndHi);
-    const fa = roundTick(fair * ONE, t);
+    // Fair on the tick, kept off 0 and 1 so both asks can be priced (near expiry a dislocation is
+    // e.g. Up 0.95 + Down 0.01).
+    const fa = Math.min(ONE - t, Math.max(t, roundTick(fair * ONE, t)));
     // a = fa − ua·t ≥ lowA, b = (1 − fa) − (nd − ua)·t ≥ lowB, and both asks above others' bids.
     const lowA = Math.max(t, (ext.bid[0] ?? 0) + t);
     const lowB = Math.max(t, (ext.bid[1] ?? 0) + t);
