@@ -5,6 +5,7 @@ import { Command, CommanderError } from "commander";
 import { ConfigError, loadConfig } from "../config/load";
 import { REDACTED } from "../log";
 import { runDecode } from "./decode";
+import { addVenueCommand } from "./venue";
 
 function printConfig(options: { config?: string }): void {
   const config = loadConfig(options.config ? { file: options.config } : {});
@@ -52,6 +53,8 @@ export function buildProgram(): Command {
         process.exitCode = 1;
       }
     });
+
+  addVenueCommand(program);
 
   return program;
 }

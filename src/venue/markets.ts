@@ -115,11 +115,34 @@ export interface WindowSpec {
   listAhead?: number;
 }
 
+/** Recently built markets (hashing is the costly part; the result is a pure function of the key). */
+const CACHE = new Map<string, VenueMarket>();
+const CACHE_MAX = 512;
+
 /** The market of one window. Deterministic in (seed, asset, windowMs, startMs, listAhead). */
 export function venueMarket(spec: WindowSpec): VenueMarket {
   const { seed, asset, windowMs, startMs } = spec;
   const listAhead = spec.listAhead ?? DEFAULT_LIST_AHEAD;
   if (startMs % windowMs !== 0) throw new RangeError(`window start ${startMs} is not aligned to ${windowMs}`);
+  const key = `${typeof seed}|${seed}|${asset}|${windowMs}|${startMs}|${listAhead}`;
+  const hit = CACHE.get(key);
+  if (hit) return { ...hit };
+  const market = buildMarket(seed, asset, windowMs, startMs, listAhead);
+  if (CACHE.size >= CACHE_MAX) {
+    const oldest = CACHE.keys().next();
+    if (!oldest.done) CACHE.delete(oldest.value);
+  }
+  CACHE.set(key, market);
+  return { ...market };
+}
+
+function buildMarket(
+  seed: Seed,
+  asset: Asset,
+  windowMs: number,
+  startMs: number,
+  listAhead: number,
+): VenueMarket {
   const slug = marketSlug(asset, windowMs, startMs);
   return {
     asset,

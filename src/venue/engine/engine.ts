@@ -51,8 +51,8 @@
  * shrink as orders fill and are released on cancel. What a trade brings in stays pending (unavailable) until
  * the trade is MINED. Takers pay the fee (src/fees.ts, market feeRate/feeExponent, at the fill's price): a
  * taker BUY receives shares net of buyFeeInShares, a taker SELL pUSD net of takerFee; makers pay nothing and
- * accrue rebateShare × estimateMakerRebate of each fill (`makerRebates`). Fees go to the market's pool. See
- * settlement.ts for the cumulative rounding and the pool's `dust`.
+ * accrue estimateMakerRebate of each fill — rebateShare of its fee equivalent — (`makerRebates`). Fees go to
+ * the market's pool. See settlement.ts for the cumulative rounding and the pool's `dust`.
  * Conservation: Σ account pUSD + Σ pools (fees + dust) + Σ markets outstanding pairs = Σ credited pUSD, and
  * per market the outstanding Up shares equal the outstanding Down shares (pools included).
  *
@@ -72,7 +72,13 @@
  * a market whose tick is coarser than 0.001 moves to 0.001 for good (tick_size_changed for both tokens).
  */
 import { createHash } from "node:crypto";
-import { buyFeeInShares, DEFAULT_MAKER_REBATE_SHARE, estimateMakerRebate, makerFeeEquivalent, takerFee } from "../../fees";
+import {
+  buyFeeInShares,
+  DEFAULT_MAKER_REBATE_SHARE,
+  estimateMakerRebate,
+  makerFeeEquivalent,
+  takerFee,
+} from "../../fees";
 import { formatMicros, type Micros, ONE } from "../../money";
 import type {
   BookLevel,
@@ -272,10 +278,13 @@ export class MatchingEngine implements BookView {
   private readonly minedQueue = new Fifo<TradeRec>();
   private readonly delayedQueue = new Fifo<OrderRec>();
   private readonly expiries = new MinHeap<OrderRec>(
-    (a, b) => a.order.expiresAtMs < b.order.expiresAtMs || (a.order.expiresAtMs === b.order.expiresAtMs && a.seq < b.seq),
+    (a, b) =>
+      a.order.expiresAtMs < b.order.expiresAtMs ||
+      (a.order.expiresAtMs === b.order.expiresAtMs && a.seq < b.seq),
   );
   private readonly closes = new MinHeap<MarketState>(
-    (a, b) => a.market.endMs < b.market.endMs || (a.market.endMs === b.market.endMs && a.listedSeq < b.listedSeq),
+    (a, b) =>
+      a.market.endMs < b.market.endMs || (a.market.endMs === b.market.endMs && a.listedSeq < b.listedSeq),
   );
 
   private clock = Number.NEGATIVE_INFINITY;
@@ -359,7 +368,12 @@ export class MatchingEngine implements BookView {
     }
   }
 
-  private orderEvent(type: "PLACEMENT" | "UPDATE" | "CANCELLATION", rec: OrderRec, t: number, wire?: string): void {
+  private orderEvent(
+    type: "PLACEMENT" | "UPDATE" | "CANCELLATION",
+    rec: OrderRec,
+    t: number,
+    wire?: string,
+  ): void {
     const e: VenueEvent = { kind: "order", seq: this.nextSeq(), atMs: t, type, order: copyOrder(rec.order) };
     if (wire !== undefined) e.wireStatus = wire;
     this.push(e);
@@ -454,7 +468,8 @@ export class MatchingEngine implements BookView {
     const closing = this.closes.peek();
     if (closing) consider(closing.market.endMs, (t) => this.closeMarket(closing, t));
     const delayed = this.head(this.delayedQueue, (rec) => rec.order.status === "DELAYED");
-    if (delayed) consider(delayed.order.createdAtMs + this.opts.takerDelayMs, (t) => this.release(delayed, t));
+    if (delayed)
+      consider(delayed.order.createdAtMs + this.opts.takerDelayMs, (t) => this.release(delayed, t));
     return best;
   }
 
@@ -500,7 +515,12 @@ export class MatchingEngine implements BookView {
       this.tokens.set(up, { m, ti: 0 });
       this.tokens.set(down, { m, ti: 1 });
       this.closes.push(m);
-      this.push({ kind: "market_listed", seq: this.nextSeq(), atMs: t, market: { ...copy } });
+      this.push({
+        kind: "market_listed",
+        seq: this.nextSeq(),
+        atMs: t,
+        market: { ...copy, tokenIds: [up, down] },
+      });
     });
   }
 
@@ -519,7 +539,13 @@ export class MatchingEngine implements BookView {
    * pays 1 pUSD per share of the winning token to every holder (the fee pool included), zeroes both tokens and
    * emits market_resolved. Resolving again is a no-op.
    */
-  resolveMarket(conditionId: string, winningTokenId: string, startPrice: number, endPrice: number, nowMs: number): void {
+  resolveMarket(
+    conditionId: string,
+    winningTokenId: string,
+    startPrice: number,
+    endPrice: number,
+    nowMs: number,
+  ): void {
     this.run(nowMs, (t) => {
       const m = this.requireMarket(conditionId);
       const wi = m.market.tokenIds.indexOf(winningTokenId);
@@ -577,7 +603,8 @@ export class MatchingEngine implements BookView {
 
   /** Adds pUSD to an account. */
   credit(account: string, pUsd: Micros): void {
-    if (!Number.isSafeInteger(pUsd) || pUsd < 0) throw new Error(`credit must be a non-negative integer of micros`);
+    if (!Number.isSafeInteger(pUsd) || pUsd < 0)
+      throw new Error(`credit must be a non-negative integer of micros`);
     this.ledger.get(account).collateral += pUsd;
   }
 
@@ -647,7 +674,11 @@ export class MatchingEngine implements BookView {
     const m = this.markets.get(conditionId);
     if (!m) return undefined;
     const [up, down] = m.market.tokenIds;
-    return { fees: m.pool.fees, dust: m.pool.dust, shares: { [up]: m.pool.shares[0], [down]: m.pool.shares[1] } };
+    return {
+      fees: m.pool.fees,
+      dust: m.pool.dust,
+      shares: { [up]: m.pool.shares[0], [down]: m.pool.shares[1] },
+    };
   }
 
   private addRebate(account: string, conditionId: string, amount: Micros): void {
@@ -685,7 +716,8 @@ export class MatchingEngine implements BookView {
     if (!loc) return this.reject(req, MARKET_NOT_FOUND);
     const { m, ti } = loc;
     if (m.closed || m.resolved || t >= m.market.endMs) return this.reject(req, MARKET_NOT_ACCEPTING_ORDERS);
-    if (req.postOnly && req.type !== "GTC" && req.type !== "GTD") return this.reject(req, POST_ONLY_WRONG_TYPE);
+    if (req.postOnly && req.type !== "GTC" && req.type !== "GTD")
+      return this.reject(req, POST_ONLY_WRONG_TYPE);
     const tick = m.tick;
     const p = req.price;
     if (!Number.isSafeInteger(p) || p % tick !== 0 || p < tick || p > ONE - tick) {
@@ -694,7 +726,10 @@ export class MatchingEngine implements BookView {
     if (!Number.isSafeInteger(req.size) || req.size <= 0 || req.size < m.market.minOrderSize) {
       return this.reject(req, minSizeError(req.id, req.size, m.market.minOrderSize));
     }
-    if (req.type === "GTD" && !(Number.isFinite(req.expiresAtMs) && req.expiresAtMs >= t + this.opts.minGtdLeadMs)) {
+    if (
+      req.type === "GTD" &&
+      !(Number.isFinite(req.expiresAtMs) && req.expiresAtMs >= t + this.opts.minGtdLeadMs)
+    ) {
       return this.reject(req, INVALID_EXPIRATION);
     }
     const account = this.ledger.find(req.account);
@@ -712,7 +747,14 @@ export class MatchingEngine implements BookView {
     if (crosses && !req.postOnly && this.opts.takerDelayMs > 0) {
       rec.order.status = "DELAYED";
       this.delayedQueue.push(rec);
-      return { success: true, orderId: req.id, status: "delayed", tradeIds: [], makingAmount: 0, takingAmount: 0 };
+      return {
+        success: true,
+        orderId: req.id,
+        status: "delayed",
+        tradeIds: [],
+        makingAmount: 0,
+        takingAmount: 0,
+      };
     }
     return this.execute(rec, t, false);
   }
@@ -901,7 +943,14 @@ export class MatchingEngine implements BookView {
     this.closeOrder(rec, withEvent ? "CANCELED" : "UNMATCHED");
     rec.failMsg = errorMsg;
     if (withEvent) this.orderEvent("CANCELLATION", rec, t, wire);
-    return { success: false, orderId: rec.order.id, errorMsg, tradeIds: [], makingAmount: 0, takingAmount: 0 };
+    return {
+      success: false,
+      orderId: rec.order.id,
+      errorMsg,
+      tradeIds: [],
+      makingAmount: 0,
+      takingAmount: 0,
+    };
   }
 
   /**
@@ -944,7 +993,8 @@ export class MatchingEngine implements BookView {
         if (viaAsk === undefined && viaBid === undefined) break;
         if (
           viaBid === undefined ||
-          (viaAsk !== undefined && (viaAsk < viaBid || (viaAsk === viaBid && ask!.head!.value.seq < bid!.head!.value.seq)))
+          (viaAsk !== undefined &&
+            (viaAsk < viaBid || (viaAsk === viaBid && ask!.head!.value.seq < bid!.head!.value.seq)))
         ) {
           maker = ask!.head!.value;
         } else {
@@ -1023,7 +1073,8 @@ export class MatchingEngine implements BookView {
       maker.order.sizeMatched += qty;
       maker.order.associateTrades.push(id);
       this.touch(m, maker.ti, maker.order.side, q);
-      if (maker.order.side === "BUY") this.setReservation(maker, buyReservation(q, maker.remaining, maker.exactCum));
+      if (maker.order.side === "BUY")
+        this.setReservation(maker, buyReservation(q, maker.remaining, maker.exactCum));
       else this.setReservation(maker, maker.reserved - qty);
       if (maker.remaining === 0) {
         side.remove(maker.node!, before);

@@ -2,10 +2,10 @@ export { type AccountBalance, Ledger } from "./accounts";
 export {
   type CancelResult,
   ENGINE_DEFAULTS,
+  type FeePoolView,
   FINE_TICK,
   FINE_TICK_ABOVE,
   FINE_TICK_BELOW,
-  type FeePoolView,
   type LastTrade,
   MatchingEngine,
   type MatchingEngineOptions,

@@ -57,7 +57,7 @@ export function newMarketFrame(m: VenueMarket, question: string, atMs: number): 
 }
 
 function orderFrame(order: RestingOrder, type: string, atMs: number, wireStatus?: string): Frame {
-  const killed = wireStatus !== undefined && wireStatus.startsWith("CANCELED_");
+  const killed = wireStatus?.startsWith("CANCELED_");
   return {
     asset_id: order.tokenId,
     associate_trades: order.associateTrades.length > 0 ? [...order.associateTrades] : null,

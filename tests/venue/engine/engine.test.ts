@@ -12,7 +12,7 @@ import {
   POST_ONLY_CROSSES,
   POST_ONLY_WRONG_TYPE,
 } from "../../../src/venue/engine";
-import { CID, DOWN, harness, makeMarket, order, T0, u, UP } from "./helpers";
+import { CID, DOWN, harness, makeMarket, order, T0, UP, u } from "./helpers";
 
 const A = "0xaaa";
 const B = "0xbbb";
@@ -56,7 +56,9 @@ describe("validation", () => {
       "invalid post-only order: only GTC and GTD order types are allowed",
     );
 
-    expect(h.engine.submit(order({ type: "GTD", expiresAtMs: t + 59_999 }), t).errorMsg).toBe(INVALID_EXPIRATION);
+    expect(h.engine.submit(order({ type: "GTD", expiresAtMs: t + 59_999 }), t).errorMsg).toBe(
+      INVALID_EXPIRATION,
+    );
     expect(h.engine.submit(order({ type: "GTD", expiresAtMs: 0 }), t).errorMsg).toBe("invalid expiration");
     expect(h.engine.submit(order({ type: "GTD", expiresAtMs: t + 60_000 }), t).success).toBe(true);
 
@@ -113,7 +115,12 @@ describe("matching", () => {
 
     const taker = order({ price: u(0.52), size: u(25) });
     const res = h.engine.submit(taker, T0 + 2);
-    expect(res).toMatchObject({ success: true, status: "matched", makingAmount: u(12.8), takingAmount: u(25) });
+    expect(res).toMatchObject({
+      success: true,
+      status: "matched",
+      makingAmount: u(12.8),
+      takingAmount: u(25),
+    });
     expect(res.tradeIds).toHaveLength(1);
 
     const [trade] = h.of("trade").map((e) => e.trade);
@@ -138,8 +145,7 @@ describe("matching", () => {
     expect(trade!.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(trade!.transactionHash).toMatch(/^0x[0-9a-f]{64}$/);
 
-    const fee =
-      2 * buyFeeInShares(u(10), u(0.51), u(0.07)) + buyFeeInShares(u(5), u(0.52), u(0.07));
+    const fee = 2 * buyFeeInShares(u(10), u(0.51), u(0.07)) + buyFeeInShares(u(5), u(0.52), u(0.07));
     expect(fee).toBe(854_000);
     expect(trade!.fee).toBe(fee);
     expect(h.engine.balance(A).collateral).toBe(u(100) - u(12.8));
@@ -152,7 +158,11 @@ describe("matching", () => {
       ["UPDATE", s3.id, "MATCHED", u(10)],
       ["UPDATE", s1.id, "LIVE", u(5)],
     ]);
-    expect(h.engine.getOrder(s1.id)).toMatchObject({ status: "LIVE", sizeMatched: u(5), associateTrades: [trade!.id] });
+    expect(h.engine.getOrder(s1.id)).toMatchObject({
+      status: "LIVE",
+      sizeMatched: u(5),
+      associateTrades: [trade!.id],
+    });
     expect(h.engine.book(UP, T0 + 2)!.asks).toEqual([{ price: u(0.52), size: u(5) }]);
     const levels = h.of("level_changed").map((e) => [e.side, e.price, e.size, e.bestBid, e.bestAsk]);
     expect(levels).toEqual([
@@ -179,7 +189,12 @@ describe("matching", () => {
     const res = h.engine.submit(sell, T0 + 1);
     expect(res).toMatchObject({ status: "matched", makingAmount: u(10), takingAmount: u(5.5) });
     const trade = h.of("trade")[0]!.trade;
-    expect(trade).toMatchObject({ side: "SELL", price: u(0.55), size: u(10), fee: takerFee(u(10), u(0.55), u(0.07)) });
+    expect(trade).toMatchObject({
+      side: "SELL",
+      price: u(0.55),
+      size: u(10),
+      fee: takerFee(u(10), u(0.55), u(0.07)),
+    });
     expect(h.of("order").map((e) => [e.type, e.order.id, e.order.sizeMatched])).toEqual([
       ["UPDATE", expect.any(String), u(10)],
       ["PLACEMENT", sell.id, u(10)],
@@ -247,13 +262,20 @@ describe("matching", () => {
       h.engine.credit(a, u(100));
       h.engine.split(a, CID, u(20), T0);
     }
-    h.engine.submit(order({ side: "SELL", price: u(0.45) }), T0);
-    h.engine.submit(order({ owner: "key-b", account: B, tokenId: DOWN, side: "SELL", price: u(0.45) }), T0);
-    expect(h.engine.bestAsk(UP)!.price + h.engine.bestAsk(DOWN)!.price).toBe(u(0.9));
-    h.engine.submit(order({ owner: "key-b", account: B, price: u(0.3) }), T0);
-    h.engine.submit(order({ tokenId: DOWN, price: u(0.69) }), T0);
-    expect(h.engine.bestBid(UP)!.price + h.engine.bestBid(DOWN)!.price).toBe(u(0.99));
-    expect(h.engine.levels(UP, "SELL", 5)).toEqual([{ price: u(0.45), size: u(10) }]);
+    h.engine.submit(order({ side: "SELL", price: u(0.75) }), T0);
+    h.engine.submit(order({ owner: "key-b", account: B, tokenId: DOWN, side: "SELL", price: u(0.2) }), T0);
+    // No merge: the two asks sum to 0.95 and both rest.
+    expect(h.engine.bestAsk(UP)!.price + h.engine.bestAsk(DOWN)!.price).toBe(u(0.95));
+    h.engine.submit(order({ owner: "key-b", account: B, price: u(0.7) }), T0);
+    h.engine.submit(order({ tokenId: DOWN, price: u(0.19) }), T0);
+    expect(h.engine.bestBid(UP)!.price + h.engine.bestBid(DOWN)!.price).toBe(u(0.89));
+    // A Down bid at 0.30 takes the Down ask at 0.20, then (it would make the bids sum to 1) mints against the
+    // Up bid at 0.70 instead of resting.
+    const res = h.engine.submit(order({ tokenId: DOWN, price: u(0.3), size: u(20) }), T0);
+    expect(res).toMatchObject({ status: "matched", makingAmount: u(5), takingAmount: u(20) });
+    expect(h.engine.bestBid(UP)).toBeUndefined();
+    expect(h.engine.bestBid(DOWN)).toEqual({ price: u(0.19), size: u(10) });
+    expect(h.engine.levels(UP, "SELL", 5)).toEqual([{ price: u(0.75), size: u(10) }]);
   });
 });
 
@@ -275,10 +297,12 @@ describe("post-only", () => {
     expect(h.engine.submit(order({ side: "SELL", price: u(0.54), postOnly: true }), T0).errorMsg).toBe(
       POST_ONLY_CROSSES,
     );
-    // No merge: a post-only SELL of Down at 0.40 does not cross the resting SELL of Up at 0.60.
+    // GTD post-only orders are fine too.
     expect(
-      h.engine.submit(order({ tokenId: DOWN, side: "SELL", price: u(0.4), postOnly: true, type: "GTD", expiresAtMs: T0 + 120_000 }), T0)
-        .status,
+      h.engine.submit(
+        order({ side: "SELL", price: u(0.61), postOnly: true, type: "GTD", expiresAtMs: T0 + 120_000 }),
+        T0,
+      ).status,
     ).toBe("live");
   });
 });
@@ -309,8 +333,13 @@ describe("FOK and FAK", () => {
     expect(FOK_NOT_FILLED).toBe("order couldn't be fully filled. FOK orders are fully filled or killed.");
     expect(h.events).toHaveLength(1);
     const [e] = h.of("order");
-    expect(e).toMatchObject({ type: "CANCELLATION", order: { id: fok.id, status: "CANCELED", sizeMatched: 0 } });
-    expect(e!.wireStatus).toBe("CANCELED_order couldn't be fully filled. FOK orders are fully filled or killed.");
+    expect(e).toMatchObject({
+      type: "CANCELLATION",
+      order: { id: fok.id, status: "CANCELED", sizeMatched: 0 },
+    });
+    expect(e!.wireStatus).toBe(
+      "CANCELED_order couldn't be fully filled. FOK orders are fully filled or killed.",
+    );
     expect(e!.wireStatus).toBe(FOK_KILLED_WIRE_STATUS);
     expect(h.engine.balance(A).availableCollateral).toBe(u(100));
     expect(h.engine.book(UP)!.asks).toEqual([{ price: u(0.5), size: u(5) }]);
@@ -328,7 +357,9 @@ describe("FOK and FAK", () => {
     const fak = order({ type: "FAK", size: u(10) });
     const res = h.engine.submit(fak, T0 + 1);
     expect(res).toMatchObject({ success: true, status: "matched", makingAmount: u(2.5), takingAmount: u(5) });
-    expect(h.of("order").map((e) => [e.type, e.order.id])).toEqual([["UPDATE", expect.not.stringMatching(fak.id)]]);
+    expect(h.of("order").map((e) => [e.type, e.order.id])).toEqual([
+      ["UPDATE", expect.not.stringMatching(fak.id)],
+    ]);
     expect(h.engine.getOrder(fak.id)).toMatchObject({ status: "MATCHED", sizeMatched: u(5), size: u(10) });
     expect(h.engine.balance(A).availableCollateral).toBe(u(97.5));
     expect(h.engine.openOrders("key-a")).toEqual([]);
@@ -357,7 +388,11 @@ describe("GTD expiry", () => {
     expect(h.events).toEqual([]);
     h.engine.advance(T0 + 90_000);
     expect(h.events.map((e) => e.kind)).toEqual(["order", "level_changed"]);
-    expect(h.of("order")[0]).toMatchObject({ type: "CANCELLATION", atMs: T0 + 90_000, order: { status: "CANCELED" } });
+    expect(h.of("order")[0]).toMatchObject({
+      type: "CANCELLATION",
+      atMs: T0 + 90_000,
+      order: { status: "CANCELED" },
+    });
     expect(h.of("level_changed")[0]).toMatchObject({ size: 0, bestBid: null });
     expect(h.engine.balance(A).availableCollateral).toBe(u(100));
   });
@@ -368,7 +403,10 @@ describe("GTD expiry", () => {
     h.engine.credit(B, u(100));
     h.engine.split(B, CID, u(20), T0);
     h.engine.submit(order({ type: "GTD", expiresAtMs: T0 + 60_000 }), T0);
-    const res = h.engine.submit(order({ owner: "key-b", account: B, side: "SELL", price: u(0.5) }), T0 + 70_000);
+    const res = h.engine.submit(
+      order({ owner: "key-b", account: B, side: "SELL", price: u(0.5) }),
+      T0 + 70_000,
+    );
     expect(res.status).toBe("live");
   });
 });
@@ -400,7 +438,11 @@ describe("idempotent re-post", () => {
     const again = h.engine.submit(o, T0 + 3);
     expect(again).toMatchObject({ success: true, orderId: o.id, status: "matched" });
     expect(again.tradeIds).toHaveLength(1);
-    expect(h.engine.submit(sell, T0 + 3)).toMatchObject({ success: true, status: "matched", takingAmount: u(5) });
+    expect(h.engine.submit(sell, T0 + 3)).toMatchObject({
+      success: true,
+      status: "matched",
+      takingAmount: u(5),
+    });
     expect(h.events).toEqual([]);
 
     const fok = order({ type: "FOK", price: u(0.6) });
@@ -499,7 +541,12 @@ describe("trade lifecycle", () => {
     h.engine.failNextTrades(1);
     h.engine.advance(T0 + 10_000);
     expect(h.of("trade").map((e) => [e.trade.id, e.trade.status])).toEqual([[tradeId, "FAILED"]]);
-    expect(h.engine.balance(A)).toEqual({ collateral: u(100), availableCollateral: u(100), shares: {}, availableShares: {} });
+    expect(h.engine.balance(A)).toEqual({
+      collateral: u(100),
+      availableCollateral: u(100),
+      shares: {},
+      availableShares: {},
+    });
     expect(h.engine.balance(B)).toMatchObject({
       collateral: u(80),
       availableCollateral: u(80),
@@ -563,7 +610,10 @@ describe("market close and resolution", () => {
     ]);
     expect(h.of("level_changed").map((e) => e.size)).toEqual([0, 0]);
     expect(h.engine.marketStatus(CID)).toBe("closed");
-    expect(h.engine.balance(A)).toMatchObject({ availableCollateral: u(90), availableShares: { [UP]: u(10), [DOWN]: u(10) } });
+    expect(h.engine.balance(A)).toMatchObject({
+      availableCollateral: u(90),
+      availableShares: { [UP]: u(10), [DOWN]: u(10) },
+    });
   });
 
   it("pays each winning share 1 pUSD and zeroes the losing token", () => {
@@ -655,7 +705,11 @@ describe("taker delay", () => {
     h.clear();
     h.engine.advance(T0 + 5_000);
     expect(h.of("order")).toEqual([
-      expect.objectContaining({ type: "CANCELLATION", wireStatus: FOK_KILLED_WIRE_STATUS, order: expect.objectContaining({ id: fok.id }) }),
+      expect.objectContaining({
+        type: "CANCELLATION",
+        wireStatus: FOK_KILLED_WIRE_STATUS,
+        order: expect.objectContaining({ id: fok.id }),
+      }),
     ]);
     expect(h.engine.balance(A).availableCollateral).toBe(u(100));
   });
@@ -691,8 +745,14 @@ describe("cancels and queries", () => {
     expect(h.engine.cancel("key-a", [a1.id], T0 + 1).not_canceled).toEqual({ [a1.id]: CANCEL_NOT_FOUND });
     expect(h.engine.openOrders("key-a", { assetId: DOWN }).map((o) => o.id)).toEqual([a2.id]);
     expect(h.engine.openOrders("key-a", { id: a3.id }).map((o) => o.id)).toEqual([a3.id]);
-    expect(h.engine.cancelMarket("key-a", { assetId: DOWN }, T0 + 2)).toEqual({ canceled: [a2.id], not_canceled: {} });
-    expect(h.engine.cancelMarket("key-a", { market: CID }, T0 + 2)).toEqual({ canceled: [a3.id], not_canceled: {} });
+    expect(h.engine.cancelMarket("key-a", { assetId: DOWN }, T0 + 2)).toEqual({
+      canceled: [a2.id],
+      not_canceled: {},
+    });
+    expect(h.engine.cancelMarket("key-a", { market: CID }, T0 + 2)).toEqual({
+      canceled: [a3.id],
+      not_canceled: {},
+    });
     expect(h.engine.cancelAllForOwner("key-b", T0 + 3)).toEqual({ canceled: [b1.id], not_canceled: {} });
     expect(h.engine.cancelAll("key-b", T0 + 3)).toEqual({ canceled: [], not_canceled: {} });
     expect(h.engine.balance(A).availableCollateral).toBe(u(100));

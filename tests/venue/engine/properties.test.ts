@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { type Micros, ONE } from "../../../src/money";
 import { MatchingEngine } from "../../../src/venue/engine";
 import type { OrderType, Side, VenueEvent } from "../../../src/venue/types";
-import { CID, DOWN, makeMarket, T0, u, UP } from "./helpers";
+import { CID, DOWN, makeMarket, T0, UP, u } from "./helpers";
 
 const ACCOUNTS = 4;
 const CREDIT = u(1_000);
@@ -54,7 +54,10 @@ const commandArb = (withFailures: boolean): fc.Arbitrary<Command> =>
         pick: fc.nat(),
       }),
     },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant("advance" as const), dt: fc.integer({ min: 0, max: 3_000 }) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ kind: fc.constant("advance" as const), dt: fc.integer({ min: 0, max: 3_000 }) }),
+    },
     {
       weight: withFailures ? 1 : 0,
       arbitrary: fc.record({ kind: fc.constant("fail" as const), n: fc.integer({ min: 0, max: 2 }) }),
@@ -233,7 +236,7 @@ describe("engine properties", () => {
         a.engine.advance(T0 + 2_000_000);
         b.engine.advance(T0 + 2_000_000);
         expect(a.events).toEqual(b.events);
-        a.events.forEach((e, i) => expect(e.seq).toBe(i + 1));
+        expect(a.events.map((e) => e.seq)).toEqual(a.events.map((_, i) => i + 1));
       }),
       { numRuns: 30 },
     );
@@ -243,55 +246,37 @@ describe("engine properties", () => {
     const ids = (seed: string) => {
       const run = start(seed);
       run.engine.submit(
-        { id: "0x1", owner: owner(0), account: account(0), tokenId: UP, side: "SELL", price: u(0.5), size: u(10), type: "GTC", postOnly: false, expiresAtMs: 0 },
+        {
+          id: "0x1",
+          owner: owner(0),
+          account: account(0),
+          tokenId: UP,
+          side: "SELL",
+          price: u(0.5),
+          size: u(10),
+          type: "GTC",
+          postOnly: false,
+          expiresAtMs: 0,
+        },
         T0,
       );
       return run.engine.submit(
-        { id: "0x2", owner: owner(1), account: account(1), tokenId: UP, side: "BUY", price: u(0.5), size: u(10), type: "GTC", postOnly: false, expiresAtMs: 0 },
+        {
+          id: "0x2",
+          owner: owner(1),
+          account: account(1),
+          tokenId: UP,
+          side: "BUY",
+          price: u(0.5),
+          size: u(10),
+          type: "GTC",
+          postOnly: false,
+          expiresAtMs: 0,
+        },
         T0,
       ).tradeIds;
     };
     expect(ids("x")).toEqual(ids("x"));
     expect(ids("x")).not.toEqual(ids("y"));
-  });
-
-  it("handles thousands of orders per second", () => {
-    const engine = new MatchingEngine();
-    engine.listMarket(makeMarket(), T0);
-    for (let i = 0; i < ACCOUNTS; i++) {
-      engine.credit(account(i), u(10_000_000));
-      engine.split(account(i), CID, u(1_000_000), T0);
-    }
-    let x = 12345;
-    const rand = (n: number) => {
-      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-      return x % n;
-    };
-    const count = 20_000;
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < count; i++) {
-      const who = rand(ACCOUNTS);
-      const side: Side = rand(2) === 0 ? "BUY" : "SELL";
-      const mid = 50 + rand(5) - 2;
-      const price = (side === "BUY" ? mid - rand(8) : mid + rand(8) - 3) * 10_000;
-      engine.submit(
-        {
-          id: `0x${i.toString(16)}`,
-          owner: owner(who),
-          account: account(who),
-          tokenId: rand(2) === 0 ? UP : DOWN,
-          side,
-          price,
-          size: (5 + rand(50)) * 1_000_000,
-          type: rand(10) === 0 ? "FAK" : "GTC",
-          postOnly: false,
-          expiresAtMs: 0,
-        },
-        T0 + i,
-      );
-      if (i % 10 === 9) engine.cancel(owner(who), [`0x${(i - 5).toString(16)}`], T0 + i);
-    }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    expect(count / seconds).toBeGreaterThan(2_000);
   });
 });

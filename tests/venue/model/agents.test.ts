@@ -31,9 +31,22 @@ class FakeBook implements BookView {
     this.complement.set(m.tokenIds[1], m.tokenIds[0]);
   }
 
+  private readonly sorted = new Map<string, Resting[]>();
+
   private side(tokenId: string, side: Side): Resting[] {
-    const list = [...(this.byToken.get(tokenId)?.values() ?? [])].filter((o) => o.side === side);
-    return list.sort((a, b) => (side === "BUY" ? b.price - a.price : a.price - b.price));
+    const key = `${tokenId}|${side}`;
+    let list = this.sorted.get(key);
+    if (!list) {
+      list = [...(this.byToken.get(tokenId)?.values() ?? [])].filter((o) => o.side === side);
+      list.sort((a, b) => (side === "BUY" ? b.price - a.price : a.price - b.price));
+      this.sorted.set(key, list);
+    }
+    return list;
+  }
+
+  private touch(tokenId: string): void {
+    this.sorted.delete(`${tokenId}|BUY`);
+    this.sorted.delete(`${tokenId}|SELL`);
   }
 
   levels(tokenId: string, side: Side, depth: number): BookLevel[] {
@@ -73,7 +86,14 @@ class FakeBook implements BookView {
           continue;
         }
       }
-      const o = { ref: a.ref, agent: a.agent, tokenId: a.tokenId, side: a.side, price: a.price, size: a.size };
+      const o = {
+        ref: a.ref,
+        agent: a.agent,
+        tokenId: a.tokenId,
+        side: a.side,
+        price: a.price,
+        size: a.size,
+      };
       this.orders.set(key, o);
       let forToken = this.byToken.get(a.tokenId);
       if (!forToken) {
@@ -81,6 +101,7 @@ class FakeBook implements BookView {
         this.byToken.set(a.tokenId, forToken);
       }
       forToken.set(key, o);
+      this.touch(a.tokenId);
     }
   }
 
@@ -89,6 +110,7 @@ class FakeBook implements BookView {
     if (!o) return;
     this.orders.delete(key);
     this.byToken.get(o.tokenId)?.delete(key);
+    this.touch(o.tokenId);
   }
 
   crosses(tokenId: string, side: Side, price: number): string | undefined {
@@ -106,7 +128,7 @@ class FakeBook implements BookView {
 
   private take(tokenId: string, side: Side, limit: number, size: number): void {
     let left = size;
-    for (const o of this.side(tokenId, side === "BUY" ? "SELL" : "BUY")) {
+    for (const o of [...this.side(tokenId, side === "BUY" ? "SELL" : "BUY")]) {
       if (left <= 0) break;
       if (side === "BUY" ? o.price > limit : o.price < limit) break;
       const q = Math.min(left, o.size);
@@ -124,7 +146,13 @@ function run(opts: {
   assets: ("BTC" | "ETH" | "SOL" | "XRP")[];
   minutes: number;
   stepMs?: number;
-  onStep?: (now: number, markets: VenueMarket[], book: FakeBook, model: MarketModel, actions: AgentAction[]) => void;
+  onStep?: (
+    now: number,
+    markets: VenueMarket[],
+    book: FakeBook,
+    model: MarketModel,
+    actions: AgentAction[],
+  ) => void;
 }) {
   const model = new MarketModel({ seed: opts.seed, config: { originMs: T0, ...opts.config } });
   const book = new FakeBook();
@@ -141,12 +169,12 @@ function run(opts: {
   return { model, book, actions: all };
 }
 
-/** A book that depends only on time: a fixed ladder drifting around 0.5. */
+/** A book that depends only on time: a wide ladder (others' orders) drifting around 0.5. */
 function scriptedView(now: number): BookView {
   const mid = 500_000 + 10_000 * Math.round(3 * Math.sin(now / 20_000));
   const lv = (side: Side, depth: number): BookLevel[] =>
     Array.from({ length: Math.min(depth, 4) }, (_, i) => ({
-      price: side === "BUY" ? mid - (i + 4) * TICK : mid + (i + 1) * TICK,
+      price: side === "BUY" ? mid - (i + 30) * TICK : mid + (i + 30) * TICK,
       size: (20 + 5 * i) * ONE,
     }));
   return {
@@ -202,7 +230,7 @@ describe("LP quotes", () => {
     const { book, actions } = run({
       seed: 3,
       assets: ["BTC", "SOL"],
-      minutes: 20,
+      minutes: 12,
       onStep: (now, markets, bk) => {
         if (now % 5_000 !== 0) return;
         for (const m of markets) {
@@ -333,7 +361,12 @@ describe("dislocations", () => {
   });
 
   it("can be switched off", () => {
-    const { model, actions } = run({ seed: 21, assets: ["BTC"], minutes: 5, config: { dislocation: { ratePerMin: 0 } } });
+    const { model, actions } = run({
+      seed: 21,
+      assets: ["BTC"],
+      minutes: 5,
+      config: { dislocation: { ratePerMin: 0 } },
+    });
     expect(model.dislocationCount).toBe(0);
     expect(actions.some((a) => a.agent === "dislocator")).toBe(false);
   });

@@ -148,8 +148,12 @@ describe("lookups", () => {
       "btc-updown-15m-1767200400",
     ]);
     expect(filterGamma(gms, parseGammaQuery("?slug=a&slug=eth-updown-15m-1767200400"))).toHaveLength(1);
-    expect(filterGamma(gms, parseGammaQuery(`condition_ids=${ms[1]?.conditionId}`))[0]?.slug).toBe(ms[1]?.slug);
-    expect(filterGamma(gms, parseGammaQuery(`clob_token_ids=${ms[2]?.tokenIds[1]}`))[0]?.slug).toBe(ms[2]?.slug);
+    expect(filterGamma(gms, parseGammaQuery(`condition_ids=${ms[1]?.conditionId}`))[0]?.slug).toBe(
+      ms[1]?.slug,
+    );
+    expect(filterGamma(gms, parseGammaQuery(`clob_token_ids=${ms[2]?.tokenIds[1]}`))[0]?.slug).toBe(
+      ms[2]?.slug,
+    );
     expect(filterGamma(gms, parseGammaQuery("closed=false&limit=2&offset=1")).map((m) => m.slug)).toEqual([
       ms[1]?.slug,
       ms[2]?.slug,

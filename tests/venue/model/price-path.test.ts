@@ -65,7 +65,8 @@ describe("fairUp", () => {
 
 describe("PricePath", () => {
   it("is a deterministic function of the stream and the step, in both directions", () => {
-    const mk = () => new PricePath({ rng: Rng.fromSeed(9).fork("p"), originMs: ORIGIN, initialPrice: 100, sigma: 0.8 });
+    const mk = () =>
+      new PricePath({ rng: Rng.fromSeed(9).fork("p"), originMs: ORIGIN, initialPrice: 100, sigma: 0.8 });
     const a = mk();
     const b = mk();
     expect(a.priceAt(ORIGIN)).toBe(100);
@@ -76,7 +77,12 @@ describe("PricePath", () => {
     expect(b.priceAt(ORIGIN + 600_000)).toBe(late);
     expect(a.priceAt(ORIGIN + 600_100)).toBe(a.priceAt(ORIGIN + 600_000)); // same 250ms step
     expect(a.priceAt(ORIGIN + 600_250)).not.toBe(late);
-    const other = new PricePath({ rng: Rng.fromSeed(10).fork("p"), originMs: ORIGIN, initialPrice: 100, sigma: 0.8 });
+    const other = new PricePath({
+      rng: Rng.fromSeed(10).fork("p"),
+      originMs: ORIGIN,
+      initialPrice: 100,
+      sigma: 0.8,
+    });
     expect(other.priceAt(ORIGIN + 600_000)).not.toBe(late);
     expect(() => a.priceAt(ORIGIN + 30 * 86_400_000)).toThrow(RangeError);
   });
@@ -109,7 +115,14 @@ describe("PricePath", () => {
     // At a realistic σ the price is a martingale: E[S_t/S_0] ≈ 1.
     let m = 0;
     for (let i = 0; i < 500; i++) {
-      const p = new PricePath({ rng: root.fork(`m${i}`), originMs: 0, dtMs: 1_000, initialPrice: 1, sigma: 0.5, bursts: null });
+      const p = new PricePath({
+        rng: root.fork(`m${i}`),
+        originMs: 0,
+        dtMs: 1_000,
+        initialPrice: 1,
+        sigma: 0.5,
+        bursts: null,
+      });
       m += p.priceAt(900_000);
     }
     expect(Math.abs(m / 500 - 1)).toBeLessThan(0.002);
@@ -155,7 +168,10 @@ describe("PricePath", () => {
 describe("per-asset streams", () => {
   it("an asset's path does not depend on other assets or their parameters", () => {
     const a = new MarketModel({ seed: 11, config: { originMs: ORIGIN } });
-    const b = new MarketModel({ seed: 11, config: { originMs: ORIGIN, assets: { ETH: { sigma: 2, initialPrice: 1 } } } });
+    const b = new MarketModel({
+      seed: 11,
+      config: { originMs: ORIGIN, assets: { ETH: { sigma: 2, initialPrice: 1 } } },
+    });
     // b touches ETH and SOL first; a never does.
     b.spot("ETH", ORIGIN + 300_000);
     b.spot("SOL", ORIGIN + 300_000);
