@@ -55,7 +55,13 @@ export class FaultInjector {
 
   /** Merges a partial update; throws a ZodError naming bad fields. */
   update(patch: unknown): Faults {
-    this.#faults = FaultSchema.parse({ ...this.#faults, ...FaultSchema.partial().parse(patch) });
+    if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
+      throw new TypeError("faults must be a JSON object");
+    }
+    // Validate the patch alone (so errors name its fields), then apply only the keys it sets.
+    const parsed = FaultSchema.partial().parse(patch);
+    const given = Object.fromEntries(Object.entries(parsed).filter(([k]) => k in patch));
+    this.#faults = FaultSchema.parse({ ...this.#faults, ...given });
     return this.#faults;
   }
 
