@@ -5,7 +5,17 @@
  * with it. `expiration` is not part of the signed V2 struct.
  */
 import { getContractConfig } from "@polymarket/clob-client-v2";
-import type { TypedDataDomain, TypedDataField } from "ethers";
+import {
+  concat,
+  dataSlice,
+  getAddress,
+  getBytes,
+  keccak256,
+  type TypedDataDomain,
+  TypedDataEncoder,
+  type TypedDataField,
+} from "ethers";
+import secp256k1 from "secp256k1";
 
 export const ZERO_BYTES32 = `0x${"0".repeat(64)}`;
 
@@ -64,4 +74,34 @@ export const CLOB_AUTH_TYPES: Record<string, TypedDataField[]> = {
 
 export function clobAuthDomain(chainId: number): TypedDataDomain {
   return { name: "ClobAuthDomain", version: "1", chainId };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast verification (the venue checks every order): the struct encoder and domain separators are
+// built once, and the public key is recovered by libsecp256k1 when its native binding is present
+// (the `secp256k1` package falls back to pure JS by itself otherwise).
+
+const orderEncoder = TypedDataEncoder.from(ORDER_TYPES);
+const domainSeparators = new Map<string, string>();
+
+/** The EIP-712 digest of an order: keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(order)). */
+export function orderDigest(chainId: number, negRisk: boolean, order: OrderStruct): string {
+  const key = `${chainId}/${negRisk}`;
+  let separator = domainSeparators.get(key);
+  if (!separator) {
+    separator = TypedDataEncoder.hashDomain(exchangeDomain(chainId, negRisk));
+    domainSeparators.set(key, separator);
+  }
+  return keccak256(concat(["0x1901", separator, orderEncoder.hash(order)]));
+}
+
+/** The address whose key produced a 65-byte (r ‖ s ‖ v) signature of `digest`. Throws if malformed. */
+export function recoverSigner(digest: string, signature: string): string {
+  const sig = getBytes(signature);
+  if (sig.length !== 65) throw new Error("signature must be 65 bytes");
+  const v = sig[64] as number;
+  const recid = v >= 27 ? v - 27 : v;
+  if (recid !== 0 && recid !== 1) throw new Error("bad signature recovery id");
+  const publicKey = secp256k1.ecdsaRecover(sig.subarray(0, 64), recid, getBytes(digest), false);
+  return getAddress(dataSlice(keccak256(publicKey.subarray(1)), 12));
 }

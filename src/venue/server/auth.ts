@@ -6,15 +6,15 @@
  * - Orders: each is an EIP-712 V2 order signed by the key's address; its id is the typed-data hash.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { getAddress, TypedDataEncoder, verifyTypedData } from "ethers";
+import { getAddress, verifyTypedData } from "ethers";
 import { type Micros, ONE } from "../../money";
 import {
   CLOB_AUTH_MESSAGE,
   CLOB_AUTH_TYPES,
   clobAuthDomain,
-  exchangeDomain,
-  ORDER_TYPES,
   type OrderStruct,
+  orderDigest,
+  recoverSigner,
 } from "../../protocol/order-signing";
 import type { Side } from "../types";
 
@@ -220,12 +220,11 @@ export function verifyOrder(order: WireOrder, chainId: number, apiKey: ApiKey): 
     metadata: order.metadata,
     builder: order.builder,
   };
-  const domain = exchangeDomain(chainId, false);
   let id: string;
   let recovered: string;
   try {
-    id = TypedDataEncoder.hash(domain, ORDER_TYPES, struct);
-    recovered = verifyTypedData(domain, ORDER_TYPES, struct, order.signature);
+    id = orderDigest(chainId, false, struct);
+    recovered = recoverSigner(id, order.signature);
   } catch {
     throw new OrderRejected("invalid signature");
   }
