@@ -59,9 +59,21 @@ export function addVenueCommand(program: Command): void {
     .description("run the local Polymarket CLOB V2 venue simulator (REST, Gamma, WebSocket channels, admin)")
     .option("-p, --port <port>", "port on 127.0.0.1 (0 = any free port)", int(0, 65535), VENUE_DEFAULTS.port)
     .option("-s, --seed <n>", "seed of every random choice", int(0), VENUE_DEFAULTS.seed)
-    .option("-w, --window <length>", "market window length", windowLength, VENUE_DEFAULTS.windowMs)
-    .option("-a, --assets <list>", "assets with up/down markets", assets, [...VENUE_DEFAULTS.assets])
-    .option("--balance <pUSD>", "starting pUSD of each new account", usd, VENUE_DEFAULTS.startingBalance)
+    .addOption(
+      new Option("-w, --window <length>", "market window length")
+        .argParser(windowLength)
+        .default(VENUE_DEFAULTS.windowMs, "15m"),
+    )
+    .addOption(
+      new Option("-a, --assets <list>", "assets with up/down markets")
+        .argParser(assets)
+        .default([...VENUE_DEFAULTS.assets], VENUE_DEFAULTS.assets.join(",")),
+    )
+    .addOption(
+      new Option("--balance <pUSD>", "starting pUSD of each new account")
+        .argParser(usd)
+        .default(VENUE_DEFAULTS.startingBalance, "1000"),
+    )
     .option("--step-ms <ms>", "simulation step", int(10, 10_000), VENUE_DEFAULTS.stepMs)
     .option(
       "--heartbeat-timeout-ms <ms>",
