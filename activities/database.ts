@@ -1,7 +1,30 @@
 /**
  * Database activities: thin adapters over the pg Pool, created by a factory that receives it.
+ * Arguments and results are plain JSON data (micros, epoch ms); every write is an idempotent upsert
+ * (src/db/positions.ts), so Temporal may retry any of them.
+ *
+ * A write the database refuses for what it is (no such position, a value outside a column's domain)
+ * fails non-retryably: retrying it cannot succeed. Connection and other errors stay retryable.
  */
+import { ApplicationFailure } from "@temporalio/common";
 import type { Pool } from "pg";
+import {
+  type FillRecord,
+  type FillUpsertResult,
+  type OrderRecord,
+  PositionNotFoundError,
+  type PositionRecord,
+  type RebalanceTradeRecord,
+  type ResolutionRecord,
+  recordRebalanceTrade,
+  resolvePosition,
+  type TelemetryRecord,
+  upsertFill,
+  upsertOrder,
+  upsertPosition,
+  upsertTelemetry,
+} from "../src/db/positions";
+import { DecimalError } from "../src/money";
 
 export interface DatabaseActivityDeps {
   pool: Pool;
@@ -11,6 +34,31 @@ export interface DatabaseStatus {
   serverVersion: string;
   serverTime: string;
   schemaVersion: string | null;
+}
+
+/** SQLSTATE classes that no retry can fix: 22 data exception, 23 integrity constraint violation. */
+function isPermanent(err: unknown): boolean {
+  if (err instanceof PositionNotFoundError || err instanceof DecimalError || err instanceof RangeError) {
+    return true;
+  }
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
+}
+
+async function write<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!isPermanent(err)) throw err;
+    const e = err as Error & { code?: string };
+    throw ApplicationFailure.create({
+      message: `${what}: ${e.message}`,
+      type: e instanceof PositionNotFoundError ? "PositionNotFound" : "LedgerRejected",
+      nonRetryable: true,
+      details: e.code ? [{ sqlstate: e.code }] : [],
+      cause: e,
+    });
+  }
 }
 
 export function createDatabaseActivities({ pool }: DatabaseActivityDeps) {
@@ -28,6 +76,36 @@ export function createDatabaseActivities({ pool }: DatabaseActivityDeps) {
         serverTime: row.now.toISOString(),
         schemaVersion: migration.rows[0]?.name ?? null,
       };
+    },
+
+    /** Writes a position's current state (a RESOLVED position is left as it is). */
+    async upsertPosition(position: PositionRecord): Promise<void> {
+      await write(`upsertPosition ${position.id}`, () => upsertPosition(pool, position));
+    },
+
+    /** Merges telemetry into the position's record: nulls keep stored values. */
+    async upsertTelemetry(telemetry: TelemetryRecord): Promise<void> {
+      await write(`upsertTelemetry ${telemetry.positionId}`, () => upsertTelemetry(pool, telemetry));
+    },
+
+    /** Records one rebalancing attempt (keyed by position, attempt time and action); returns its row id. */
+    async recordRebalanceTrade(trade: RebalanceTradeRecord): Promise<number> {
+      return write(`recordRebalanceTrade ${trade.positionId}`, () => recordRebalanceTrade(pool, trade));
+    },
+
+    /** Writes one of our orders (id = order hash); a stale status never replaces a newer one. */
+    async upsertOrder(order: OrderRecord): Promise<void> {
+      await write(`upsertOrder ${order.id}`, () => upsertOrder(pool, order));
+    },
+
+    /** Writes one of our fills; its status only moves forward. Returns the status now stored. */
+    async upsertFill(fill: FillRecord): Promise<FillUpsertResult> {
+      return write(`upsertFill ${fill.tradeId}/${fill.orderId}`, () => upsertFill(pool, fill));
+    },
+
+    /** Marks a position RESOLVED and records its outcome in the position and its telemetry. */
+    async resolvePosition(resolution: ResolutionRecord): Promise<void> {
+      await write(`resolvePosition ${resolution.positionId}`, () => resolvePosition(pool, resolution));
     },
   };
 }

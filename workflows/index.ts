@@ -1,2 +1,6 @@
 // Every workflow the workers host. Deterministic code only: no I/O, no clocks but Temporal's.
+export { marketFeed } from "./feed";
+export { position } from "./position";
+export { scheduler } from "./scheduler";
+export { marketSession } from "./session";
 export { systemCheck } from "./system-check";

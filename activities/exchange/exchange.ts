@@ -912,8 +912,11 @@ export class Exchange {
   }
 }
 
-/** L1 authentication: the wallet's existing API key, or a new one when it has none. */
-async function obtainApiCredentials(
+/**
+ * L1 authentication: the wallet's existing API key, or a new one when it has none. Also gives the
+ * streaming worker its user-channel credentials.
+ */
+export async function obtainApiCredentials(
   config: ExchangeConfig,
   signer: TypedDataSigner,
   options: ExchangeOptions,

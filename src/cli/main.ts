@@ -4,8 +4,10 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError, loadConfig } from "../config/load";
 import { REDACTED } from "../log";
+import { addControlCommands } from "./control";
 import { runDecode } from "./decode";
 import { addVenueCommand } from "./venue";
+import { addWorkerCommands } from "./workers";
 
 function printConfig(options: { config?: string }): void {
   const config = loadConfig(options.config ? { file: options.config } : {});
@@ -55,6 +57,8 @@ export function buildProgram(): Command {
     });
 
   addVenueCommand(program);
+  addWorkerCommands(program);
+  addControlCommands(program);
 
   return program;
 }

@@ -73,6 +73,8 @@ export const ConfigSchema = z.object({
       preferSellOverBuy: bool().default(true),
       allowPartialRebalance: bool().default(true),
       maxRebalanceTrades: int().pipe(z.number().min(0)).default(5),
+      /** New positions per market window at most (not in the seed: a budget guard). */
+      maxPositionsPerWindow: int().pipe(z.number().min(0)).default(5),
     })
     .prefault({}),
   /** Active two-sided quoting for maker rebates (seed 004). */
@@ -179,6 +181,7 @@ export const ENV_VARS: Readonly<Record<string, readonly string[]>> = {
   PREFER_SELL_OVER_BUY: ["arbitrage", "preferSellOverBuy"],
   ALLOW_PARTIAL_REBALANCE: ["arbitrage", "allowPartialRebalance"],
   MAX_REBALANCE_TRADES: ["arbitrage", "maxRebalanceTrades"],
+  MAX_POSITIONS_PER_WINDOW: ["arbitrage", "maxPositionsPerWindow"],
 
   QUOTE_OFFSET_TICKS: ["quoting", "quoteOffsetTicks"],
   IMPROVE_WHEN_SPREAD_TICKS: ["quoting", "improveWhenSpreadTicks"],

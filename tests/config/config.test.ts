@@ -31,6 +31,7 @@ describe("configuration", () => {
       preferSellOverBuy: true,
       allowPartialRebalance: true,
       maxRebalanceTrades: 5,
+      maxPositionsPerWindow: 5,
     });
     expect(c.quoting).toMatchObject({
       quoteOffsetTicks: 0,

@@ -7,47 +7,32 @@
  * The workflow bundle is built once and cached on disk, keyed by a hash of the sources it can
  * import, so test files (and runs) don't each pay for webpack.
  */
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import path from "node:path";
+import { SearchAttributeType } from "@temporalio/common";
+import { temporal } from "@temporalio/proto";
 import { TestWorkflowEnvironment } from "@temporalio/testing";
-import { bundleWorkflowCode } from "@temporalio/worker";
-import { PROJECT_ROOT, temporalCliPath, temporalTestServerPath } from "../../src/temporal/binaries";
+import { temporalCliPath, temporalTestServerPath } from "../../src/temporal/binaries";
+
+export { workflowBundlePath } from "../../src/temporal/bundle";
+
 import { SEARCH_ATTRIBUTES } from "../../src/temporal/search-attributes";
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) return sourceFiles(p);
-    return p.endsWith(".ts") ? [p] : [];
-  });
-}
-
-/** Path of a workflow bundle of workflows/index.ts, built on first use. */
-export async function workflowBundlePath(): Promise<string> {
-  const files = [
-    ...sourceFiles(path.join(PROJECT_ROOT, "workflows")),
-    ...sourceFiles(path.join(PROJECT_ROOT, "src")),
-  ].sort();
-  const hash = createHash("sha256");
-  for (const f of files) hash.update(f).update(readFileSync(f));
-  const cacheDir = path.join(PROJECT_ROOT, "node_modules", ".cache", "ballast");
-  const codePath = path.join(cacheDir, `workflow-bundle-${hash.digest("hex").slice(0, 16)}.js`);
-  if (!existsSync(codePath)) {
-    const { code } = await bundleWorkflowCode({
-      workflowsPath: path.join(PROJECT_ROOT, "workflows", "index.ts"),
-      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never,
-    });
-    mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(codePath, code);
-  }
-  return codePath;
-}
-
-export function timeSkipping(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({
+export async function timeSkipping(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: "existing-path", path: temporalTestServerPath() } },
   });
+  // Workflows upsert Ballast's custom search attributes; the server must know them.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? "default",
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTES.map((k) => [
+        k.name,
+        k.type === SearchAttributeType.DOUBLE
+          ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE
+          : temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ]),
+    ),
+  });
+  return env;
 }
 
 export function devServer(): Promise<TestWorkflowEnvironment> {

@@ -1,0 +1,303 @@
+/**
+ * The position workflow on the time-skipping server, with mocked activities: every rule of the
+ * active position management (seed 000, corrected).
+ */
+import type { TestWorkflowEnvironment } from "@temporalio/testing";
+import { Worker } from "@temporalio/worker";
+import { loadConfig } from "../../src/config/load";
+import { createLogger } from "../../src/log";
+import { detectOpportunity } from "../../src/strategy/arbitrage";
+import { installTemporalRuntime } from "../../workers/runtime";
+import { position } from "../../workflows";
+import {
+  haltSignal,
+  marketBookSignal,
+  positionStateQuery,
+  rebalanceNowSignal,
+  resumeSignal,
+} from "../../workflows/definitions";
+import type { PositionInput } from "../../workflows/position";
+import { timeSkipping, workflowBundlePath } from "../helpers/temporal";
+import { MARKET, MockVenue, snapshot, top, u } from "./harness";
+
+// A $20 budget: the gap of a 60% fill is then above the venue's 5-share minimum order.
+const PARAMS = { ...loadConfig({ env: {} }).arbitrage, budgetPerTrade: 20_000_000 };
+const MINUTE = 60_000;
+
+let env: TestWorkflowEnvironment;
+let bundle: string;
+let n = 0;
+
+beforeAll(async () => {
+  installTemporalRuntime(createLogger({ level: "warn" }));
+  env = await timeSkipping();
+  bundle = await workflowBundlePath();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** Up and Down asks sum to 0.92: an arbitrage even after taker fees (≈ 0.035 a pair at p ≈ 0.5). */
+const OPENING = snapshot(1, top([[0.44, 50]], [[0.45, 50]]), top([[0.46, 50]], [[0.47, 50]]));
+
+async function input(
+  overrides: Partial<PositionInput["params"]> = {},
+  endInMs = 15 * MINUTE,
+): Promise<PositionInput> {
+  const now = await env.currentTimeMs();
+  const params = { ...PARAMS, ...overrides };
+  const rules = { tickSize: 10_000, minOrderSize: MARKET.minOrderSize, feeRate: 70_000, feeExponent: 1 };
+  const opportunity = detectOpportunity(OPENING, rules, params);
+  if (!opportunity) throw new Error("the opening book should be an opportunity");
+  n += 1;
+  return {
+    positionId: `position-test-${n}`,
+    sessionWorkflowId: "session-that-does-not-exist",
+    market: { ...MARKET, startMs: now, endMs: now + endInMs },
+    opportunity,
+    book: OPENING,
+    detectedAtMs: now,
+    params,
+  };
+}
+
+let taskQueue = "positions-0";
+
+/** Each test on its own task queue, so a workflow left over by a failed test never meets another's mocks. */
+async function run<T>(venue: MockVenue, fn: () => Promise<T>): Promise<T> {
+  taskQueue = `positions-${n}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: bundle },
+    activities: venue.activities(),
+  });
+  return worker.runUntil(fn());
+}
+
+const started: string[] = [];
+const start = (i: PositionInput) => {
+  started.push(i.positionId);
+  return env.client.workflow.start(position, { taskQueue, workflowId: i.positionId, args: [i] });
+};
+
+// A workflow left running (a failed test) would hold the time-skipping server's clock still.
+afterEach(async () => {
+  for (const id of started.splice(0)) {
+    await env.client.workflow
+      .getHandle(id)
+      .terminate("test over")
+      .catch(() => undefined);
+  }
+});
+
+/** The opening Down leg fills 60% (a 10/6 position like the seed's example); everything else fully. */
+const partialDown = (req: { intent: { tokenId: string } }, k: number) =>
+  k <= 2 && req.intent.tokenId === MARKET.downTokenId ? 0.6 : 1;
+
+/** Neither selling Up nor buying Down is worth it here. */
+const NEUTRAL_BOOK = (seq: number) =>
+  snapshot(seq, top([[0.3, 50]], [[0.31, 50]]), top([[0.68, 50]], [[0.7, 50]]));
+
+/** Up bid high enough that selling the excess Up is worth it. */
+const SELL_BOOK = (seq: number) =>
+  snapshot(seq, top([[0.55, 50]], [[0.56, 50]]), top([[0.4, 50]], [[0.47, 50]]));
+
+describe("position workflow (time-skipping, mocked activities)", () => {
+  it("executes both legs, stays balanced, and records the P&L at resolution", async () => {
+    const venue = new MockVenue();
+    venue.winner = "DOWN";
+    const i = await input();
+    const result = await run(venue, async () => (await start(i)).result());
+    expect(venue.placed()).toHaveLength(2);
+    expect(result.phase).toBe("RESOLVED");
+    expect(result.rebalanceTrades).toBe(0);
+    const resolution = venue.named("resolvePosition")[0]?.args[0] as {
+      actualProfit: number;
+      winningOutcome: string;
+    };
+    expect(resolution.winningOutcome).toBe("NO");
+    // Down won: payout is the Down shares held (net of the BUY fee) less what both legs cost.
+    expect(result.pnl).toBe(resolution.actualProfit);
+    const stored = venue.named("upsertPosition").at(-1)?.args[0] as { totalCost: number; noShares: number };
+    expect(result.pnl).toBe(stored.noShares - stored.totalCost);
+    expect(result.pnl).toBeGreaterThan(0);
+  });
+
+  it("leaves a position alone at the threshold (hedge ratio ≥ 0.80 counts as balanced)", async () => {
+    const venue = new MockVenue((req, k) => (k <= 2 && req.intent.tokenId === MARKET.downTokenId ? 0.85 : 1));
+    const i = await input();
+    await run(venue, async () => {
+      const h = await start(i);
+      await venue.waitFor("upsertTelemetry");
+      await h.signal(marketBookSignal, SELL_BOOK(2));
+      await env.sleep(MINUTE);
+      const state = await h.query(positionStateQuery);
+      expect(state.phase).toBe("BALANCED");
+      expect(state.hedgeRatio).toBeGreaterThanOrEqual(0.8);
+      await h.result();
+    });
+    expect(venue.named("recordRebalanceTrade")).toHaveLength(0);
+  });
+
+  it("sells the excess when its bid is above entry, preferring SELL over BUY", async () => {
+    const venue = new MockVenue(partialDown);
+    const i = await input();
+    await run(venue, async () => {
+      const h = await start(i);
+      await venue.waitFor("upsertTelemetry");
+      expect((await h.query(positionStateQuery)).phase).toBe("IMBALANCED");
+      // Both a SELL of Up at 0.55 and a BUY of Down at 0.47 are worth it; prefer-sell decides.
+      await h.signal(marketBookSignal, SELL_BOOK(2));
+      const call = await venue.waitFor("recordRebalanceTrade");
+      expect(call.args[0]).toMatchObject({ action: "SELL_YES", status: "SUCCESS" });
+      await venue.waitFor("upsertPosition", (a) => (a[0] as { status: string }).status === "BALANCED");
+      expect((await h.query(positionStateQuery)).phase).toBe("BALANCED");
+      await h.result();
+    });
+  });
+
+  it("buys the deficit when that is better and selling is not preferred", async () => {
+    const venue = new MockVenue(partialDown);
+    const i = await input({ preferSellOverBuy: false });
+    await run(venue, async () => {
+      const h = await start(i);
+      await venue.waitFor("upsertTelemetry");
+      // Down is cheap: completing the hedge locks in more than selling Up at 0.50.
+      await h.signal(
+        marketBookSignal,
+        snapshot(2, top([[0.5, 50]], [[0.51, 50]]), top([[0.4, 50]], [[0.42, 50]])),
+      );
+      const call = await venue.waitFor("recordRebalanceTrade");
+      expect(call.args[0]).toMatchObject({ action: "BUY_NO" });
+      await h.result();
+    });
+  });
+
+  it("does not rebalance for less than the minimum profit per share", async () => {
+    const venue = new MockVenue(partialDown);
+    const i = await input({ minRebalanceProfitPerShare: u(0.6) });
+    await run(venue, async () => {
+      const h = await start(i);
+      await venue.waitFor("upsertTelemetry");
+      await h.signal(marketBookSignal, SELL_BOOK(2));
+      await env.sleep(MINUTE);
+      expect((await h.query(positionStateQuery)).phase).toBe("IMBALANCED");
+      await h.result();
+    });
+    expect(venue.named("recordRebalanceTrade")).toHaveLength(0);
+  });
+
+  it("does not rebalance in the last 60 seconds", async () => {
+    const venue = new MockVenue(partialDown);
+    const i = await input();
+    await run(venue, async () => {
+      const h = await start(i);
+      await venue.waitFor("upsertTelemetry");
+      // Nothing worth doing until the last minute…
+      await h.signal(marketBookSignal, NEUTRAL_BOOK(2));
+      await env.sleep(14 * MINUTE + 10_000);
+      // …and then it is too late.
+      await h.signal(marketBookSignal, SELL_BOOK(3));
+      await h.result();
+    });
+    expect(venue.named("recordRebalanceTrade")).toHaveLength(0);
+  });
+
+  it("tries a failed rebalance again, and stops after 5 rebalancing trades", async () => {
+    // Every rebalancing order finds nothing to match.
+    const venue = new MockVenue((req, k) => (k <= 2 ? partialDown(req, k) : 0));
+    const i = await input();
+    await run(venue, async () => {
+      const h = await start(i);
+      await venue.waitFor("upsertTelemetry");
+      for (let seq = 2; seq < 10; seq++) {
+        await h.signal(marketBookSignal, SELL_BOOK(seq));
+        await env.sleep(10_000);
+      }
+      await h.result();
+    });
+    const attempts = venue.named("recordRebalanceTrade").map((c) => c.args[0] as { status: string });
+    expect(attempts).toHaveLength(5);
+    expect(attempts.every((a) => a.status === "FAILED")).toBe(true);
+  });
+
+  it("a failed rebalance followed by a filled one balances the position", async () => {
+    const venue = new MockVenue((req, k) => (k <= 2 ? partialDown(req, k) : k === 3 ? 0 : 1));
+    const i = await input();
+    await run(venue, async () => {
+      const h = await start(i);
+      await venue.waitFor("upsertTelemetry");
+      await h.signal(marketBookSignal, SELL_BOOK(2));
+      await venue.waitForCount("recordRebalanceTrade", 1);
+      await h.signal(marketBookSignal, SELL_BOOK(3));
+      await venue.waitForCount("recordRebalanceTrade", 2);
+      await venue.waitFor("upsertPosition", (a) => (a[0] as { status: string }).status === "BALANCED");
+      await h.result();
+    });
+    expect(venue.named("recordRebalanceTrade").map((c) => (c.args[0] as { status: string }).status)).toEqual([
+      "FAILED",
+      "SUCCESS",
+    ]);
+  });
+
+  it("takes a partial rebalance when the depth is short, only if allowed", async () => {
+    const shallow = (seq: number) =>
+      snapshot(seq, top([[0.55, 2]], [[0.56, 50]]), top([[0.4, 50]], [[0.6, 50]]));
+    // Depth of 2 shares at a good price is below the 5-share minimum: raise it to 5 of a 10-share gap.
+    const deeper = (seq: number) =>
+      snapshot(seq, top([[0.55, 5]], [[0.56, 50]]), top([[0.4, 50]], [[0.6, 50]]));
+    const gap = (req: { intent: { tokenId: string } }, k: number) =>
+      k <= 2 && req.intent.tokenId === MARKET.downTokenId ? 0 : 1;
+    for (const allowPartialRebalance of [true, false]) {
+      const venue = new MockVenue(gap);
+      const i = await input({ allowPartialRebalance });
+      await run(venue, async () => {
+        const h = await start(i);
+        await venue.waitFor("upsertTelemetry");
+        await h.signal(marketBookSignal, shallow(2));
+        await h.signal(marketBookSignal, deeper(3));
+        await env.sleep(MINUTE);
+        await h.result();
+      });
+      const trades = venue.named("recordRebalanceTrade").map((c) => c.args[0] as { shares: number });
+      if (allowPartialRebalance) expect(trades.length).toBeGreaterThan(0);
+      else expect(trades).toHaveLength(0);
+    }
+  });
+
+  it("halts rebalancing on halt, and resumes on resume", async () => {
+    const venue = new MockVenue(partialDown);
+    const i = await input();
+    await run(venue, async () => {
+      const h = await start(i);
+      await venue.waitFor("upsertTelemetry");
+      await h.signal(haltSignal, { reason: "test" });
+      await h.signal(marketBookSignal, SELL_BOOK(2));
+      await env.sleep(MINUTE);
+      expect(venue.named("recordRebalanceTrade")).toHaveLength(0);
+      expect((await h.query(positionStateQuery)).halted).toBe(true);
+      await h.signal(resumeSignal);
+      await h.signal(marketBookSignal, SELL_BOOK(3));
+      await venue.waitFor("recordRebalanceTrade");
+      await h.result();
+    });
+  });
+
+  it("evaluates at once on the rebalance-now signal, with the last book it has", async () => {
+    const venue = new MockVenue(partialDown);
+    // Only the periodic check would see the book otherwise: make that check very slow.
+    const i = await input({ rebalanceCheckIntervalMs: 10 * MINUTE });
+    await run(venue, async () => {
+      const h = await start(i);
+      await venue.waitFor("upsertTelemetry");
+      await h.signal(haltSignal, {});
+      await h.signal(marketBookSignal, SELL_BOOK(2));
+      await h.signal(resumeSignal);
+      await h.signal(rebalanceNowSignal);
+      const call = await venue.waitFor("recordRebalanceTrade");
+      expect(call.args[0]).toMatchObject({ action: "SELL_YES" });
+      await h.result();
+    });
+  });
+});

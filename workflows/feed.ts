@@ -1,0 +1,35 @@
+/**
+ * Runs the market's long-lived feed activity on the streaming task queue until the window is over.
+ * A separate (ABANDON) child of the session, so that the session can continue as new without
+ * interrupting the feed. If the streaming worker dies, Temporal retries the activity on another
+ * one after the heartbeat timeout, and it resumes from its heartbeat details.
+ */
+import { proxyActivities, workflowInfo } from "@temporalio/workflow";
+import type { StreamingActivities } from "../activities/streaming/market-feed";
+import type { MarketRef } from "../src/session/market";
+
+export interface MarketFeedInput {
+  market: MarketRef;
+  sessionWorkflowId: string;
+  /** Task queue of the streaming workers. */
+  taskQueue?: string;
+}
+
+export async function marketFeed(input: MarketFeedInput): Promise<void> {
+  const { market } = input;
+  const lifetimeMs = Math.max(60_000, market.endMs - Date.now() + 120_000);
+  const { streamMarket } = proxyActivities<StreamingActivities>({
+    taskQueue: input.taskQueue ?? `${workflowInfo().taskQueue}-streaming`,
+    startToCloseTimeout: lifetimeMs,
+    heartbeatTimeout: "10 seconds",
+    retry: { initialInterval: "1 second", maximumInterval: "10 seconds", backoffCoefficient: 2 },
+  });
+  await streamMarket({
+    slug: market.slug,
+    conditionId: market.conditionId,
+    upTokenId: market.upTokenId,
+    downTokenId: market.downTokenId,
+    endMs: market.endMs,
+    sessionWorkflowId: input.sessionWorkflowId,
+  });
+}
