@@ -8,9 +8,9 @@ import {
   getExternalWorkflowHandle,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
-  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from "@temporalio/workflow";
@@ -199,9 +199,10 @@ export async function position(input: PositionInput): Promise<PositionResult> {
       { key: HedgeRatio, value: ratio },
     ]);
     const v = view();
-    upsertMemo({
-      summary: `${market.slug}: Up ${v.upShares / 1e6} / Down ${v.downShares / 1e6} shares, cost $${v.netCost / 1e6}, hedge ${ratio}, guaranteed P&L $${v.guaranteedPnl / 1e6}, ${rebalanceTrades} rebalance trade(s)`,
-    });
+    // Shown live in the Web UI (no history event).
+    setCurrentDetails(
+      `**${phase}** ${market.slug}: Up ${v.upShares / 1e6} / Down ${v.downShares / 1e6} shares, cost $${v.netCost / 1e6}, hedge ${ratio}, guaranteed P&L $${v.guaranteedPnl / 1e6}, ${rebalanceTrades} rebalance trade(s)`,
+    );
   }
 
   function applyFills(fills: readonly OurFill[]): void {
@@ -404,9 +405,20 @@ export async function position(input: PositionInput): Promise<PositionResult> {
   await Promise.all([persistPosition(), persistTelemetry(), tellSession()]);
 
   // ---------------------------------------------------------------- monitor and rebalance
-  while (phase !== "ABANDONED" && Date.now() < market.endMs) {
-    const waitMs = Math.max(1, Math.min(params.rebalanceCheckIntervalMs, market.endMs - Date.now()));
-    await condition(() => bookDirty || rebalanceRequested || pendingFills.length > 0, waitMs);
+  // The periodic check: timers that only ever fire (never cancelled), so a signal arriving just as
+  // one fires cannot race its cancellation (sdk-java#3088), and history gets no TimerCanceled events.
+  let checkDue = false;
+  const stopped = () => phase === "ABANDONED" || Date.now() >= market.endMs;
+  void (async () => {
+    while (!stopped()) {
+      await sleep(Math.max(1, Math.min(params.rebalanceCheckIntervalMs, market.endMs - Date.now())));
+      checkDue = true;
+    }
+  })();
+
+  while (!stopped()) {
+    await condition(() => checkDue || bookDirty || rebalanceRequested || pendingFills.length > 0);
+    checkDue = false;
     bookDirty = false;
     const forced = rebalanceRequested;
     rebalanceRequested = false;

@@ -13,6 +13,7 @@ import {
   ParentClosePolicy,
   proxyActivities,
   setHandler,
+  sleep,
   startChild,
   upsertSearchAttributes,
   WorkflowIdReusePolicy,
@@ -252,6 +253,13 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
       ],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      staticSummary: `${market.asset} arbitrage: ${opportunity.shares / 1e6} shares of each outcome at ≤ ${opportunity.upLimitPrice / 1e6} / ${opportunity.downLimitPrice / 1e6}`,
+      memo: {
+        detectedAtMs: now,
+        spread: opportunity.spread,
+        pairCost: opportunity.pairCost,
+        expectedProfit: opportunity.expectedProfit,
+      },
       typedSearchAttributes: [
         { key: MarketSlug, value: market.slug },
         { key: Asset, value: market.asset },
@@ -260,10 +268,14 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     });
   }
 
-  while (Date.now() < market.endMs) {
+  // One timer for the end of the window, never cancelled (see workflows/position.ts).
+  let ended = Date.now() >= market.endMs;
+  void sleep(Math.max(1, market.endMs - Date.now())).then(() => {
+    ended = true;
+  });
+  while (!ended) {
     await condition(
-      () => bookDirty || fillQueue.length > 0 || reconcile !== undefined || haltChanged,
-      Math.max(1, Math.min(market.endMs - Date.now(), 60_000)),
+      () => ended || bookDirty || fillQueue.length > 0 || reconcile !== undefined || haltChanged,
     );
     const snapshot = bookDirty ? book : undefined;
     bookDirty = false;

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from "../config/load";
 import { REDACTED } from "../log";
 import { addControlCommands } from "./control";
 import { runDecode } from "./decode";
+import { addReportCommand } from "./report";
 import { addVenueCommand } from "./venue";
 import { addWorkerCommands } from "./workers";
 
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   addVenueCommand(program);
   addWorkerCommands(program);
   addControlCommands(program);
+  addReportCommand(program);
 
   return program;
 }

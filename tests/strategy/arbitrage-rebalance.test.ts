@@ -120,11 +120,13 @@ describe("the seed's walkthrough, with fees", () => {
     });
   });
 
-  it("prefers the SELL when it is eligible (as PREFER_SELL_OVER_BUY says, unlike the seed's walkthrough)", () => {
-    expect(chooseRebalance(options, PARAMS)).toBe(sell);
+  it("does not prefer a SELL that would lock in a loss: with fees, the BUY wins even with the preference", () => {
+    expect(sell.guaranteedPnlAfter).toBeLessThan(0);
+    expect(buyNo.guaranteedPnlAfter).toBeGreaterThan(0);
+    expect(chooseRebalance(options, PARAMS)).toBe(buyNo);
     expect(
       rebalanceDecision({ ledger: SEED, rebalanceTrades: 0, nowMs: 0, endMs: 600_000 }, MOVED, RULES, PARAMS),
-    ).toEqual({ kind: "rebalance", option: sell });
+    ).toEqual({ kind: "rebalance", option: buyNo });
   });
 
   it("without the preference, the higher guaranteed P&L wins: the BUY", () => {

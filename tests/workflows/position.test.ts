@@ -76,7 +76,7 @@ async function run<T>(venue: MockVenue, fn: () => Promise<T>): Promise<T> {
 }
 
 const started: string[] = [];
-const start = (i: PositionInput) => {
+const start = async (i: PositionInput) => {
   started.push(i.positionId);
   return env.client.workflow.start(position, { taskQueue, workflowId: i.positionId, args: [i] });
 };

@@ -25,8 +25,9 @@
  *
  * Choice ({@link chooseRebalance}): an option is eligible when it improves the guaranteed P&L by at least
  * minRebalanceProfitPerShare per share traded (improvement ≥ min × shares, exactly, and > 0). Among the
- * eligible: if preferSellOverBuy and any SELL is eligible, the SELL with the highest guaranteedPnlAfter;
- * otherwise the option with the highest guaranteedPnlAfter, ties going to the SELL.
+ * eligible: if preferSellOverBuy and an eligible SELL leaves the position profitable at resolution
+ * (guaranteedPnlAfter ≥ 0 — the seed prefers selling "when both options are profitable"), the SELL with the
+ * highest guaranteedPnlAfter; otherwise the option with the highest guaranteedPnlAfter, ties going to the SELL.
  *
  * Gates ({@link rebalanceDecision}), in order: balanced (hedge ratio ≥ rebalanceThreshold, exactly),
  * frozen (less than rebalanceFreezeMs before the market ends), max-trades (maxRebalanceTrades rebalancing
@@ -39,7 +40,7 @@
  * - It compares unlike numbers: the SELL's "profit" ($0.16) is the gain on 4 shares over their entry, the
  *   BUY's ($0.42) the guaranteed profit of the whole position. On one footing (no fees, as the seed) the
  *   SELL leaves 6 − (7.74 − 2.08) = $0.34 guaranteed and the BUY 10 − 9.58 = $0.42. So the BUY is indeed
- *   better on guaranteed P&L, but the preference for selling decides when both are eligible.
+ *   better on guaranteed P&L; the preference for selling decides only between profitable options.
  * - Its BUY ignores fees (a BUY fee is withheld in shares, so 4 gross shares do not close a 4-share gap) and,
  *   in the checklist version, the budget; its SELL ignores the sell fee.
  * - Its execution assumes full fills (shares += option.shares on "MATCHED"). Here a decision is only an
@@ -47,9 +48,9 @@
  *
  * With fees, in the seed's scenario (taker fills of 10 Up @ 0.48 and 6 Down @ 0.49 at rate 0.07, then Up
  * bid 0.52 and Down ask 0.46), the SELL of 3.85 Up leaves −$0.019460 guaranteed and the BUY of 4.01 Down
- * +$0.051400: with preferSellOverBuy the SELL is chosen (both are eligible), without it the BUY. The
- * preference there takes a locked-in loss of 2 cents over a locked-in gain of 5 (in exchange it frees
- * $1.93 instead of spending $1.84 more): that is what the setting asks for, and why it is a setting.
+ * +$0.051400: both are eligible, but the SELL would lock in a loss, so even with preferSellOverBuy the BUY
+ * is chosen: preferring it would take a locked-in loss of 2 cents over a locked-in gain of 5, only to free
+ * $1.93 of capital instead of spending $1.84 more.
  */
 import { netSharesAfterBuy, proceedsAfterSell } from "../../fees";
 import { type Micros, mulMicros } from "../../money";
@@ -385,7 +386,9 @@ export function chooseRebalance(
 ): RebalanceOption | undefined {
   const ok = options.filter((o) => eligible(o, params));
   if (params.preferSellOverBuy) {
-    const sells = ok.filter((o) => o.side === "SELL");
+    // The seed prefers selling "when both options are profitable": a SELL that would lock in a loss
+    // at resolution is not preferred over a BUY that locks in a gain.
+    const sells = ok.filter((o) => o.side === "SELL" && o.guaranteedPnlAfter >= 0);
     if (sells.length > 0) return best(sells);
   }
   return best(ok);
