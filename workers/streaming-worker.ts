@@ -50,7 +50,8 @@ export async function startStreamingWorker(
     worker,
     done,
     async shutdown() {
-      worker.shutdown();
+      // The SDK also starts draining by itself on SIGINT/SIGTERM.
+      if (worker.getState() === "RUNNING") worker.shutdown();
       await done;
     },
   };

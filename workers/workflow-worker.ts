@@ -63,7 +63,8 @@ export async function startWorkflowWorker(
     worker,
     done,
     async shutdown() {
-      worker.shutdown();
+      // The SDK also starts draining by itself on SIGINT/SIGTERM.
+      if (worker.getState() === "RUNNING") worker.shutdown();
       await done;
     },
   };

@@ -7,6 +7,7 @@ import path from "node:path";
 import { WorkflowIdConflictPolicy } from "@temporalio/common";
 import type { Command } from "commander";
 import logUpdate from "log-update";
+import { installTemporalRuntime } from "../../workers/runtime";
 import { startStreamingWorker } from "../../workers/streaming-worker";
 import { paperWalletKey } from "../../workers/wallet";
 import { startWorkflowWorker } from "../../workers/workflow-worker";
@@ -79,6 +80,7 @@ export function addWorkerCommands(program: Command): void {
     .action(async (opts: { paper?: boolean }) => {
       const config = loadConfig();
       const logger = processLogger(config, "worker");
+      installTemporalRuntime(logger);
       const worker = await startWorkflowWorker(config, tradingKey(config, Boolean(opts.paper)), logger);
       await Promise.race([untilSignalled(), worker.done]);
       await worker.shutdown();
@@ -91,6 +93,7 @@ export function addWorkerCommands(program: Command): void {
     .action(async (opts: { paper?: boolean }) => {
       const config = loadConfig();
       const logger = processLogger(config, "streamer");
+      installTemporalRuntime(logger);
       const worker = await startStreamingWorker(config, tradingKey(config, Boolean(opts.paper)), logger);
       await Promise.race([untilSignalled(), worker.done]);
       await worker.shutdown();
@@ -148,6 +151,8 @@ async function runEmbeddedStack(config: Config, seed: number): Promise<void> {
     const databaseUrl = config.database.url ?? db?.url;
     const key = tradingKey(config, true);
     const env = {
+      // The workers' own logs would drown the progress display: warnings and errors only.
+      LOG_LEVEL: "warn",
       ...process.env,
       DATABASE_URL: databaseUrl,
       POLY_PRIVATE_KEY: key,
@@ -212,7 +217,11 @@ function startProgress(config: Config, databaseUrl: string | undefined, logger: 
           query: "WorkflowType = 'marketSession' AND ExecutionStatus = 'Running'",
         })) {
           // biome-ignore lint/suspicious/noExplicitAny: query results are plain JSON
-          const s: any = await client.workflow.getHandle(wf.workflowId).query(QUERIES.sessionState);
+          const s: any = await client.workflow
+            .getHandle(wf.workflowId)
+            .query(QUERIES.sessionState)
+            .catch(() => undefined);
+          if (!s) continue;
           const positions = await Promise.all(
             (s.openPositions as string[]).map(async (id) => {
               // biome-ignore lint/suspicious/noExplicitAny: query results are plain JSON
@@ -240,9 +249,13 @@ function startProgress(config: Config, databaseUrl: string | undefined, logger: 
       } finally {
         await close();
       }
-      if (databaseUrl) await announceResolved(databaseUrl, announced, tty);
     } catch (err) {
       logger.debug({ err: (err as Error).message }, "progress refresh failed");
+    }
+    try {
+      if (databaseUrl) await announceResolved(databaseUrl, announced, tty);
+    } catch (err) {
+      logger.debug({ err: (err as Error).message }, "resolution summary failed");
     } finally {
       busy = false;
     }

@@ -24,7 +24,20 @@
  *                `durationMs`, then cancels them. While it lasts the LP keeps its bids below a and
  *                b (so the asks rest), and its asks are above fair anyway. Asks on both tokens
  *                summing below 1 can rest because the engine does not match SELL vs SELL across
- *                tokens — that is the arbitrage the strategies hunt.
+ *                tokens — that is the arbitrage the strategies hunt. Buyers are fee-aware: a pair
+ *                bought as a taker costs a/(1 − r(1 − a)) + b/(1 − r(1 − b)) per net pair (the fee
+ *                r·p(1 − p) per share is taken in shares), ≈ 0.035 more than a + b near 0.5 at
+ *                r = 0.07, and they want that ≤ 1 − 0.02. So d starts at 4 ticks, and with
+ *                `tradableShare` about that share of dislocations is drawn among the (d, a, b)
+ *                that pass that test (`takerFeeRate`, `maxPairCost`), the rest among those that
+ *                do not (near 0.5 roughly d ≥ 6 ticks passes, d ≤ 5 does not).
+ * - "rival"      a competing arbitrageur: with `probability` per dislocation it waits a random
+ *                `delayMs` after the dislocation is posted, then buys (FAK, limit the dislocated
+ *                price) `takeFraction` of the posted depth of ONE side, Up or Down at random, capped
+ *                at what still rests there. A fast buyer usually gets both legs; a slower one often
+ *                finds one leg partly or wholly gone and is left with a partial pair to rebalance.
+ *                Its delay is counted in simulated time and it acts at the first step at or after
+ *                it (so at the runner's ~100 ms cadence, a 50 ms delay means the next step).
  *
  * Taker and dislocation arrivals are Poisson processes laid out in simulated time from each
  * market's window start, so their timing does not depend on how often `step` is called (events
@@ -39,11 +52,15 @@
  * - Sizes are shares (micros) for every order, BUY or SELL.
  * - Selling agents need outcome tokens: give each agent the {@link MarketModel.inventoryFor}
  *   shares of BOTH tokens of a market when it is listed (e.g. split pUSD), plus a large pUSD
- *   balance.
+ *   balance. Every agent that places orders is listed there, the buy-only rival too (with a token
+ *   inventory of 1 share by default), so a runner that funds the agents it finds in inventoryFor
+ *   funds them all; with `inventoryShares.rival` set to 0 the rival is left out and, unfunded, its
+ *   orders are refused.
  * - Markets no longer passed to `step` have their resting orders cancelled and are forgotten.
  *
  * Pure and deterministic: same seed, config, step times, markets and views → same actions.
  */
+import { pairCostWithFees } from "../../fees";
 import { type Micros, ONE } from "../../money";
 import type { AgentAction, Asset, BookLevel, BookView, Side, VenueMarket } from "../types";
 import {
@@ -63,6 +80,7 @@ export const AGENTS = {
   informed: "informed",
   sweeper: "sweeper",
   dislocator: "dislocator",
+  rival: "rival",
 } as const;
 export type AgentId = (typeof AGENTS)[keyof typeof AGENTS];
 
@@ -112,11 +130,35 @@ export interface DislocationConfig {
    * about rate × (1 − rate × mean duration), ≈ 0.92/min at the defaults.
    */
   ratePerMin: number;
-  /** d = 1 − (a + b), in units; rounded to whole ticks within the range. */
+  /**
+   * d = 1 − (a + b), in units; rounded to whole ticks within the range. Takers pay fees, so the
+   * range starts above the taker fees of a pair near 0.5 (≈ 0.035 at 0.07): below that no fee-aware
+   * buyer of both sides would ever act.
+   */
   edge: Range;
+  /**
+   * Share of dislocations drawn among the (d, a, b) a fee-aware buyer of both sides would take,
+   * i.e. with pairCostWithFees(a, b, takerFeeRate) ≤ maxPairCost; the others are drawn among those
+   * it would not. When one group is empty (e.g. near 0 or 1 fees are small and every d passes) the
+   * draw is among all. null: no bias, d uniform over the ticks of `edge`.
+   */
+  tradableShare: number | null;
+  /** Taker fee rate (units, 0.07 = crypto markets) assumed by `tradableShare`. */
+  takerFeeRate: number;
+  /** Highest cost of one net pair including fees that counts as tradable (1 − minimum edge). */
+  maxPairCost: number;
   /** Shares posted at a and at b, drawn independently. */
   depthShares: Range;
   durationMs: Range;
+}
+
+export interface RivalConfig {
+  /** Chance that the rival goes after a given dislocation; 0 switches it off. */
+  probability: number;
+  /** Its reaction time after the dislocation is posted, ms, uniform. */
+  delayMs: Range;
+  /** Share of the chosen side's posted depth it buys, uniform (whole shares, at least the minimum order). */
+  takeFraction: Range;
 }
 
 export interface ModelConfig {
@@ -134,6 +176,7 @@ export interface ModelConfig {
   informed: InformedConfig;
   sweep: SweepConfig;
   dislocation: DislocationConfig;
+  rival: RivalConfig;
   /** Shares of EACH token each agent should hold per market (see inventoryFor). */
   inventoryShares: Record<AgentId, number>;
 }
@@ -152,8 +195,26 @@ export const DEFAULT_MODEL_CONFIG: Readonly<ModelConfig> = {
   noise: { ratePerSec: 0.5, sizeShares: [5, 40], buyProbability: 0.6, slippageTicks: 1 },
   informed: { ratePerSec: 0.2, edgeTicks: 3, sizeShares: [10, 80] },
   sweep: { ratePerMin: 0.5, levels: [2, 5] },
-  dislocation: { ratePerMin: 1, edge: [0.02, 0.06], depthShares: [5, 60], durationMs: [2_000, 8_000] },
-  inventoryShares: { lp: 50_000, noise: 5_000, informed: 5_000, sweeper: 20_000, dislocator: 5_000 },
+  dislocation: {
+    ratePerMin: 1,
+    edge: [0.04, 0.1],
+    tradableShare: 0.5,
+    takerFeeRate: 0.07,
+    maxPairCost: 0.98,
+    depthShares: [5, 60],
+    durationMs: [2_000, 8_000],
+  },
+  rival: { probability: 0.6, delayMs: [50, 800], takeFraction: [0.3, 1] },
+  // The rival only buys: its 1 share is there so that runners funding the agents of inventoryFor
+  // credit it collateral too.
+  inventoryShares: {
+    lp: 50_000,
+    noise: 5_000,
+    informed: 5_000,
+    sweeper: 20_000,
+    dislocator: 5_000,
+    rival: 1,
+  },
 };
 
 export interface ModelConfigInput {
@@ -166,6 +227,7 @@ export interface ModelConfigInput {
   informed?: Partial<InformedConfig>;
   sweep?: Partial<SweepConfig>;
   dislocation?: Partial<DislocationConfig>;
+  rival?: Partial<RivalConfig>;
   inventoryShares?: Partial<Record<AgentId, number>>;
 }
 
@@ -182,11 +244,24 @@ export function resolveModelConfig(input: ModelConfigInput = {}): ModelConfig {
     informed: { ...d.informed, ...input.informed },
     sweep: { ...d.sweep, ...input.sweep },
     dislocation: { ...d.dislocation, ...input.dislocation },
+    rival: { ...d.rival, ...input.rival },
     inventoryShares: { ...d.inventoryShares, ...input.inventoryShares },
   };
   if (input.originMs !== undefined) cfg.originMs = input.originMs;
   if (cfg.lp.levels < 1 || cfg.lp.halfSpreadTicks[0] < 1)
     throw new RangeError("lp needs levels >= 1, half-spread >= 1 tick");
+  const dc = cfg.dislocation;
+  if (dc.tradableShare !== null && !(dc.tradableShare >= 0 && dc.tradableShare <= 1))
+    throw new RangeError("dislocation.tradableShare must be null or in [0, 1]");
+  if (!(dc.takerFeeRate >= 0 && dc.takerFeeRate < 1))
+    throw new RangeError("dislocation.takerFeeRate must be in [0, 1)");
+  const rv = cfg.rival;
+  if (!(rv.probability >= 0 && rv.probability <= 1))
+    throw new RangeError("rival.probability must be in [0, 1]");
+  if (!(rv.delayMs[0] >= 0 && rv.delayMs[0] <= rv.delayMs[1]))
+    throw new RangeError("rival.delayMs must be a range of ms >= 0");
+  if (!(rv.takeFraction[0] > 0 && rv.takeFraction[0] <= rv.takeFraction[1] && rv.takeFraction[1] <= 1))
+    throw new RangeError("rival.takeFraction must be a range within (0, 1]");
   return cfg;
 }
 
@@ -199,6 +274,17 @@ export interface Dislocation {
   edge: Micros;
   sizeUp: Micros;
   sizeDown: Micros;
+  /** What the rival will do about it, if anything. */
+  rival?: RivalPlan;
+}
+
+export interface RivalPlan {
+  /** When it acts: the first step at or after this time. */
+  atMs: number;
+  /** The side it buys: 0 Up (at a), 1 Down (at b). */
+  token: 0 | 1;
+  /** Shares it buys at most (less if less is left). */
+  size: Micros;
 }
 
 interface OwnOrder {
@@ -215,6 +301,8 @@ interface ActiveDislocation extends Dislocation {
   /** The dislocator's two orders, once posted. */
   refs: string[];
   posted: boolean;
+  /** The rival has acted (or given up). */
+  rivalDone: boolean;
 }
 
 interface MarketState {
@@ -224,6 +312,7 @@ interface MarketState {
   informedRng: Rng;
   sweepRng: Rng;
   dislocationRng: Rng;
+  rivalRng: Rng;
   /** Arrival times of each Poisson process come from their own streams (cadence-independent). */
   arrivals: Record<ArrivalKey, Rng>;
   halfSpreadTicks: number;
@@ -348,7 +437,7 @@ export class MarketModel {
   activeDislocation(slug: string): Dislocation | undefined {
     const d = this.states.get(slug)?.dislocation;
     if (!d) return undefined;
-    return {
+    const out: Dislocation = {
       startMs: d.startMs,
       endMs: d.endMs,
       a: d.a,
@@ -357,6 +446,8 @@ export class MarketModel {
       sizeUp: d.sizeUp,
       sizeDown: d.sizeDown,
     };
+    if (d.rival) out.rival = { ...d.rival };
+    return out;
   }
 
   /** Dislocations started since construction. */
@@ -400,6 +491,8 @@ export class MarketModel {
         if (fired > 0 && !st.dislocation) {
           const d = this.planDislocation(st, fair, ext, nowMs);
           if (d) {
+            const rival = this.planRival(st, d);
+            if (rival) d.rival = rival;
             st.dislocation = d;
             this.dislocationsStarted++;
             force = true;
@@ -411,6 +504,7 @@ export class MarketModel {
 
       if (st.dislocation && !st.dislocation.posted) this.postDislocation(st, dislocators);
 
+      if (open) this.rivalActs(st, nowMs, takers);
       if (open) this.takers(st, fair, book, nowMs, takers);
       st.lastStepMs = nowMs;
     }
@@ -445,6 +539,7 @@ export class MarketModel {
       informedRng: rng.fork(AGENTS.informed),
       sweepRng: rng.fork(AGENTS.sweeper),
       dislocationRng: rng.fork(AGENTS.dislocator),
+      rivalRng: rng.fork(AGENTS.rival),
       halfSpreadTicks: lpRng.int(cfg.lp.halfSpreadTicks[0], cfg.lp.halfSpreadTicks[1]),
       orders: new Map(),
       counter: 0,
@@ -682,40 +777,101 @@ export class MarketModel {
     const cfg = this.config.dislocation;
     const rng = st.dislocationRng;
     const t = st.market.tickSize;
+    // A fixed number of draws per arrival, whatever the book: the stream does not depend on it.
     const duration = Math.round(rng.uniform(cfg.durationMs[0], cfg.durationMs[1]));
-    const ndLo = Math.max(1, Math.ceil((cfg.edge[0] * ONE) / t - 1e-9));
-    const ndHi = Math.floor((cfg.edge[1] * ONE) / t + 1e-9);
     const sizeUp = shares(rng.int(cfg.depthShares[0], cfg.depthShares[1]));
     const sizeDown = shares(rng.int(cfg.depthShares[0], cfg.depthShares[1]));
+    const wantTradable = cfg.tradableShare === null ? undefined : rng.chance(cfg.tradableShare);
+    const pick = rng.next();
+    const ndLo = Math.max(1, Math.ceil((cfg.edge[0] * ONE) / t - 1e-9));
+    const ndHi = Math.floor((cfg.edge[1] * ONE) / t + 1e-9);
     if (ndHi < ndLo || nowMs + duration > st.market.endMs) return undefined;
-    const nd = rng.int(ndLo, ndHi);
     // Fair on the tick, kept off 0 and 1 so both asks can be priced (near expiry a dislocation is
     // e.g. Up 0.95 + Down 0.01).
     const fa = Math.min(ONE - t, Math.max(t, roundTick(fair * ONE, t)));
     // a = fa − ua·t ≥ lowA, b = (1 − fa) − (nd − ua)·t ≥ lowB, and both asks above others' bids.
     const lowA = Math.max(t, (ext.bid[0] ?? 0) + t);
     const lowB = Math.max(t, (ext.bid[1] ?? 0) + t);
-    const hi = Math.min(nd, Math.floor((fa - lowA) / t));
-    const lo = Math.max(0, nd - Math.floor((ONE - fa - lowB) / t));
-    if (lo > hi) return undefined;
-    // Prefer both sides strictly below fair.
-    const pLo = Math.max(lo, 1);
-    const pHi = Math.min(hi, nd - 1);
-    const ua = pLo <= pHi ? rng.int(pLo, pHi) : rng.int(lo, hi);
-    const a = fa - ua * t;
-    const b = ONE - fa - (nd - ua) * t;
-    if (a > ONE - t || b > ONE - t) return undefined;
+    // Every feasible (nd, ua), weighted so that each feasible nd is equally likely.
+    const candidates: { nd: number; a: Micros; b: Micros; weight: number; tradable: boolean }[] = [];
+    for (let nd = ndLo; nd <= ndHi; nd++) {
+      const hi = Math.min(nd, Math.floor((fa - lowA) / t));
+      const lo = Math.max(0, nd - Math.floor((ONE - fa - lowB) / t));
+      if (lo > hi) continue;
+      // Prefer both sides strictly below fair.
+      const pLo = Math.max(lo, 1);
+      const pHi = Math.min(hi, nd - 1);
+      const [uLo, uHi] = pLo <= pHi ? [pLo, pHi] : [lo, hi];
+      for (let ua = uLo; ua <= uHi; ua++) {
+        const a = fa - ua * t;
+        const b = ONE - fa - (nd - ua) * t;
+        if (a > ONE - t || b > ONE - t) continue;
+        const tradable = wantTradable !== undefined && this.tradableAfterFees(a, b);
+        candidates.push({ nd, a, b, weight: 1 / (uHi - uLo + 1), tradable });
+      }
+    }
+    let pool = candidates;
+    if (wantTradable !== undefined) {
+      const group = candidates.filter((c) => c.tradable === wantTradable);
+      if (group.length > 0) pool = group;
+    }
+    const total = pool.reduce((s, c) => s + c.weight, 0);
+    let r = pick * total;
+    let chosen = pool[pool.length - 1];
+    for (const c of pool) {
+      r -= c.weight;
+      if (r < 0) {
+        chosen = c;
+        break;
+      }
+    }
+    if (!chosen) return undefined;
     return {
       startMs: nowMs,
       endMs: nowMs + duration,
-      a,
-      b,
-      edge: nd * t,
+      a: chosen.a,
+      b: chosen.b,
+      edge: chosen.nd * t,
       sizeUp,
       sizeDown,
       refs: [],
       posted: false,
+      rivalDone: false,
     };
+  }
+
+  /** Would a fee-aware taker buy Up at a and Down at b (see DislocationConfig.tradableShare)? */
+  private tradableAfterFees(a: Micros, b: Micros): boolean {
+    const cfg = this.config.dislocation;
+    const cost = pairCostWithFees(a, b, Math.round(cfg.takerFeeRate * ONE));
+    return cost <= Math.round(cfg.maxPairCost * ONE);
+  }
+
+  /** Whether and how the rival goes after a new dislocation (four draws, always). */
+  private planRival(st: MarketState, d: Dislocation): RivalPlan | undefined {
+    const cfg = this.config.rival;
+    const rng = st.rivalRng;
+    const acts = rng.chance(cfg.probability);
+    const delay = Math.round(rng.uniform(cfg.delayMs[0], cfg.delayMs[1]));
+    const token = rng.int(0, 1) as 0 | 1;
+    const fraction = rng.uniform(cfg.takeFraction[0], cfg.takeFraction[1]);
+    if (!acts) return undefined;
+    const depth = token === 0 ? d.sizeUp : d.sizeDown;
+    const size = Math.min(depth, Math.max(st.market.minOrderSize, shares((fraction * depth) / ONE)));
+    return { atMs: d.startMs + delay, token, size };
+  }
+
+  /** The rival's FAK, once its delay has passed, on what is left of its side of the dislocation. */
+  private rivalActs(st: MarketState, nowMs: number, out: AgentAction[]): void {
+    const d = st.dislocation;
+    const plan = d?.rival;
+    if (!d || !plan || d.rivalDone || !d.posted || nowMs < plan.atMs) return;
+    d.rivalDone = true;
+    const ref = d.refs[plan.token];
+    const left = (ref !== undefined ? st.orders.get(ref)?.size : undefined) ?? 0;
+    const size = Math.min(plan.size, left);
+    if (size <= 0) return;
+    this.fak(st, AGENTS.rival, plan.token, "BUY", plan.token === 0 ? d.a : d.b, size, out);
   }
 
   private postDislocation(st: MarketState, out: AgentAction[]): void {
