@@ -111,6 +111,9 @@ export async function position(input: PositionInput): Promise<PositionResult> {
   let halted = false;
   let book: MarketBookSnapshot = input.book;
   let bookDirty = false;
+  // The detection book is stale once our own legs have traded against it: rebalancing waits for a
+  // newer one (or an operator's rebalance-now).
+  let bookFresh = false;
   let rebalanceRequested = false;
   let rebalanceTrades = 0;
   let orderSeq = 0;
@@ -153,6 +156,7 @@ export async function position(input: PositionInput): Promise<PositionResult> {
     if (b.seq > book.seq) {
       book = b;
       bookDirty = true;
+      bookFresh = true;
     }
   });
   setHandler(fillsSignal, (fills) => {
@@ -429,7 +433,7 @@ export async function position(input: PositionInput): Promise<PositionResult> {
       await persistFills(fills);
     }
 
-    if (!halted && (balanced() === false || forced)) {
+    if (!halted && (bookFresh || forced) && (!balanced() || forced)) {
       const decision = rebalanceDecision(
         { ledger, rebalanceTrades, nowMs: Date.now(), endMs: market.endMs },
         book,

@@ -248,8 +248,9 @@ export function resolveModelConfig(input: ModelConfigInput = {}): ModelConfig {
     inventoryShares: { ...d.inventoryShares, ...input.inventoryShares },
   };
   if (input.originMs !== undefined) cfg.originMs = input.originMs;
-  if (cfg.lp.levels < 1 || cfg.lp.halfSpreadTicks[0] < 1)
-    throw new RangeError("lp needs levels >= 1, half-spread >= 1 tick");
+  // levels 0 switches the liquidity provider off (a scripted market, e.g. in integration tests).
+  if (!Number.isInteger(cfg.lp.levels) || cfg.lp.levels < 0 || cfg.lp.halfSpreadTicks[0] < 1)
+    throw new RangeError("lp needs levels >= 0, half-spread >= 1 tick");
   const dc = cfg.dislocation;
   if (dc.tradableShare !== null && !(dc.tradableShare >= 0 && dc.tradableShare <= 1))
     throw new RangeError("dislocation.tradableShare must be null or in [0, 1]");

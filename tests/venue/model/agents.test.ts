@@ -313,6 +313,8 @@ describe("dislocations", () => {
     let openMinutes = 0;
     let dislocatedSteps = 0;
     let visibleSteps = 0;
+    let firstSteps = 0;
+    let visibleFirstSteps = 0;
     const seen = new Map<string, { edge: number; a: number; b: number; sizeUp: number; sizeDown: number }>();
     const { model, book } = run({
       seed: 21,
@@ -335,8 +337,11 @@ describe("dislocations", () => {
           expect(d.a + d.b).toBe(ONE - d.edge);
           if (now === d.startMs) continue; // posted this step
           dislocatedSteps++;
+          const first = now - d.startMs <= 250;
+          if (first) firstSteps++;
           if (sum !== undefined && sum <= ONE - 40_000) {
             visibleSteps++;
+            if (first) visibleFirstSteps++;
             expect(sum).toBeGreaterThanOrEqual(ONE - 100_000);
           }
         }
@@ -347,8 +352,11 @@ describe("dislocations", () => {
     expect(model.dislocationCount).toBe(seen.size);
     expect(seen.size).toBeGreaterThan(expected * 0.75);
     expect(seen.size).toBeLessThan(expected * 1.1);
-    // Most of the time the dislocation is visible at the top of both books.
-    expect(visibleSteps / dislocatedSteps).toBeGreaterThan(0.6);
+    // Right after it is posted the dislocation is almost always visible at the top of both books;
+    // over its life takers (the rival, the informed trader when an ask is > 3 ticks under fair)
+    // often eat one side, so it stays whole only part of the time.
+    expect(visibleFirstSteps / firstSteps).toBeGreaterThan(0.85);
+    expect(visibleSteps / dislocatedSteps).toBeGreaterThan(0.4);
     let asymmetric = 0;
     for (const d of seen.values()) {
       expect(d.edge).toBeGreaterThanOrEqual(40_000);
@@ -364,6 +372,60 @@ describe("dislocations", () => {
     expect(book.rejections).toEqual([]);
   });
 
+  it("are tradable after taker fees about tradableShare of the time", () => {
+    const fee = 70_000;
+    const tradable = (d: { a: number; b: number }) => pairCostWithFees(d.a, d.b, fee) <= ONE - 20_000;
+    const collect = (config?: ModelConfigInput) => {
+      const seen = new Map<string, { a: number; b: number; edge: number }>();
+      run({
+        seed: 34,
+        assets: ["BTC", "ETH", "SOL"],
+        minutes: 60,
+        stepMs: 1_000,
+        ...(config ? { config } : {}),
+        onStep: (_now, markets, _bk, mdl) => {
+          for (const m of markets) {
+            const d = mdl.activeDislocation(m.slug);
+            if (d) seen.set(`${m.slug}@${d.startMs}`, d);
+          }
+        },
+      });
+      return [...seen.values()];
+    };
+    const biased = collect();
+    expect(biased.length).toBeGreaterThan(100);
+    const share = biased.filter(tradable).length / biased.length;
+    expect(share).toBeGreaterThanOrEqual(0.3);
+    // Near 0 or 1 fees are small and every d in range is tradable, hence more than half overall;
+    // where both prices are away from the extremes it is about tradableShare.
+    expect(share).toBeLessThan(0.85);
+    const mid = (d: { a: number; b: number }) => Math.min(d.a, d.b) >= 200_000;
+    const central = biased.filter(mid);
+    expect(central.length).toBeGreaterThan(40);
+    const centralShare = central.filter(tradable).length / central.length;
+    expect(centralShare).toBeGreaterThan(0.3);
+    expect(centralShare).toBeLessThan(0.7);
+    for (const d of biased) {
+      expect(d.edge % TICK).toBe(0);
+      expect(d.edge).toBeGreaterThanOrEqual(40_000);
+      expect(d.edge).toBeLessThanOrEqual(100_000);
+    }
+    // The share follows the knob: 1 → always tradable (d = 10 ticks is, even at 0.5), 0 → never where
+    // an untradable (d, a, b) exists in the range, which it does whenever both prices are ≥ 0.2.
+    const always = collect({ dislocation: { tradableShare: 1 } });
+    expect(always.length).toBeGreaterThan(100);
+    expect(always.every(tradable)).toBe(true);
+    const never = collect({ dislocation: { tradableShare: 0 } });
+    expect(never.filter(mid).length).toBeGreaterThan(40);
+    expect(never.filter(mid).some(tradable)).toBe(false);
+    // Without the bias d is uniform over the range's ticks.
+    const uniform = collect({ dislocation: { tradableShare: null } });
+    const counts = new Map<number, number>();
+    for (const d of uniform) counts.set(d.edge, (counts.get(d.edge) ?? 0) + 1);
+    expect(counts.size).toBe(7);
+    for (const n of counts.values()) expect(n).toBeGreaterThan(uniform.length / 7 / 2);
+  });
+
   it("can be switched off", () => {
     const { model, actions } = run({
       seed: 21,
@@ -373,6 +435,136 @@ describe("dislocations", () => {
     });
     expect(model.dislocationCount).toBe(0);
     expect(actions.some((a) => a.agent === "dislocator")).toBe(false);
+  });
+});
+
+describe("the rival arbitrageur", () => {
+  /** Per dislocation: its rival plan, when the rival acted, what it took from the dislocator. */
+  function rivalRun(seed: number, minutes: number, config?: ModelConfigInput) {
+    const dislocations = new Map<
+      string,
+      {
+        startMs: number;
+        a: number;
+        b: number;
+        sizeUp: number;
+        sizeDown: number;
+        plan?: { atMs: number; token: 0 | 1; size: number };
+        actedAt: number[];
+        tokens: string[];
+        refs: string[];
+      }
+    >();
+    const takenByRef = new Map<string, number>();
+    let seenTrades = 0;
+    const r = run({
+      seed,
+      assets: ["BTC", "ETH"],
+      minutes,
+      stepMs: 100,
+      ...(config ? { config } : {}),
+      onStep: (now, markets, bk, mdl, actions) => {
+        for (const m of markets) {
+          const d = mdl.activeDislocation(m.slug);
+          if (!d) continue;
+          const key = `${m.slug}@${d.startMs}`;
+          let rec = dislocations.get(key);
+          if (!rec) {
+            rec = { ...d, actedAt: [], tokens: [], refs: [] };
+            dislocations.set(key, rec);
+          }
+          if (d.rival) rec.plan = d.rival;
+          for (const a of actions) {
+            if (a.kind !== "place") continue;
+            if (a.agent === "dislocator" && a.ref.includes(`:${m.slug}:`)) rec.refs.push(a.ref);
+            if (a.agent === "rival" && a.ref.includes(`:${m.slug}:`)) {
+              expect(a.type).toBe("FAK");
+              expect(a.side).toBe("BUY");
+              expect(a.price).toBe(a.tokenId === m.tokenIds[0] ? d.a : d.b);
+              rec.actedAt.push(now);
+              rec.tokens.push(a.tokenId === m.tokenIds[0] ? "up" : "down");
+            }
+          }
+        }
+        for (; seenTrades < bk.trades.length; seenTrades++) {
+          const tr = bk.trades[seenTrades];
+          if (tr && tr.taker === "rival") {
+            expect(tr.maker).toBe("dislocator");
+            takenByRef.set(tr.makerRef, (takenByRef.get(tr.makerRef) ?? 0) + tr.size);
+          }
+        }
+      },
+    });
+    return { ...r, dislocations: [...dislocations.values()], takenByRef };
+  }
+
+  it("acts on about `probability` of dislocations, within the delay window, on one side only", () => {
+    const { dislocations, takenByRef, book } = rivalRun(40, 60);
+    expect(dislocations.length).toBeGreaterThan(80);
+    let planned = 0;
+    let acted = 0;
+    let partlyTaken = 0;
+    let up = 0;
+    for (const d of dislocations) {
+      expect(d.actedAt.length).toBeLessThanOrEqual(1);
+      if (!d.plan) {
+        expect(d.actedAt).toEqual([]);
+        continue;
+      }
+      planned++;
+      expect(d.plan.atMs - d.startMs).toBeGreaterThanOrEqual(50);
+      expect(d.plan.atMs - d.startMs).toBeLessThanOrEqual(800);
+      const depth = d.plan.token === 0 ? d.sizeUp : d.sizeDown;
+      expect(d.plan.size).toBeLessThanOrEqual(depth);
+      expect(d.plan.size).toBeGreaterThanOrEqual(Math.min(depth, Math.max(5 * ONE, 0.3 * depth - ONE)));
+      if (d.plan.token === 0) up++;
+      const at = d.actedAt[0];
+      if (at === undefined) continue;
+      acted++;
+      // At the first 100 ms step at or after its reaction time.
+      expect(at).toBeGreaterThanOrEqual(d.plan.atMs);
+      expect(at - d.plan.atMs).toBeLessThan(100);
+      expect(d.tokens).toEqual([d.plan.token === 0 ? "up" : "down"]);
+      const ref = d.refs[d.plan.token];
+      const other = d.refs[1 - d.plan.token];
+      expect(ref).toBeDefined();
+      const taken = takenByRef.get(ref as string) ?? 0;
+      expect(taken).toBeLessThanOrEqual(d.plan.size);
+      if (taken > 0) partlyTaken++;
+      expect(takenByRef.get(other as string) ?? 0).toBe(0);
+    }
+    expect(planned / dislocations.length).toBeGreaterThan(0.45);
+    expect(planned / dislocations.length).toBeLessThan(0.75);
+    expect(up / planned).toBeGreaterThan(0.3);
+    expect(up / planned).toBeLessThan(0.7);
+    // Usually its side is still there when it comes (it is gone if someone was faster).
+    expect(acted / planned).toBeGreaterThan(0.8);
+    // A good fraction of dislocations lose part of one side to the rival.
+    expect(partlyTaken / dislocations.length).toBeGreaterThan(0.35);
+    expect(book.rejections).toEqual([]);
+  });
+
+  it("follows its configuration and can be switched off", () => {
+    const slow = rivalRun(41, 20, { rival: { probability: 1, delayMs: [1_000, 1_500] } });
+    const acted = slow.dislocations.filter((d) => d.actedAt.length > 0);
+    expect(acted.length).toBeGreaterThan(0.8 * slow.dislocations.length);
+    for (const d of acted) {
+      const dt = (d.actedAt[0] as number) - d.startMs;
+      expect(dt).toBeGreaterThanOrEqual(1_000);
+      expect(dt).toBeLessThan(1_600);
+    }
+    const off = rivalRun(41, 20, { rival: { probability: 0 } });
+    expect(off.dislocations.length).toBeGreaterThan(20);
+    expect(off.dislocations.every((d) => d.plan === undefined && d.actedAt.length === 0)).toBe(true);
+    expect(off.actions.some((a) => a.agent === "rival")).toBe(false);
+  });
+
+  it("is deterministic", () => {
+    const a = rivalRun(42, 10);
+    const b = rivalRun(42, 10);
+    expect(a.actions.some((x) => x.agent === "rival")).toBe(true);
+    expect(b.actions).toEqual(a.actions);
+    expect(b.dislocations).toEqual(a.dislocations);
   });
 });
 
@@ -442,7 +634,14 @@ describe("takers and resolution", () => {
     const model = new MarketModel({ seed: 1 });
     const m = venueMarket({ seed: 1, asset: "BTC", windowMs: 900_000, startMs: T0 });
     const inv = model.inventoryFor(m);
-    expect(inv.map((x) => x.agent).sort()).toEqual(["dislocator", "informed", "lp", "noise", "rival", "sweeper"]);
+    expect(inv.map((x) => x.agent).sort()).toEqual([
+      "dislocator",
+      "informed",
+      "lp",
+      "noise",
+      "rival",
+      "sweeper",
+    ]);
     for (const x of inv) expect(x.shares % ONE).toBe(0);
   });
 });
