@@ -23,6 +23,7 @@ import { connectClient } from "../temporal/client";
 import { startDevServer } from "../temporal/dev-server";
 import { parseWindowLabel } from "../venue/markets";
 import { startVenue } from "../venue/server/app";
+import { acquireEmbeddedLock } from "./report";
 
 function processLogger(config: Config, name: string): Logger {
   return createLogger({ level: config.log.level, secrets: secretValues(config), name });
@@ -144,10 +145,16 @@ async function runEmbeddedStack(config: Config, seed: number): Promise<void> {
       logger: logger.child({ component: "venue" }),
     });
     stopping.push(() => venue.close());
+    // The embedded database is this process's: the lock tells `ballast report` where to read it.
+    const lock = config.database.url ? undefined : acquireEmbeddedLock(config.database.dataDir);
+    if (lock) stopping.push(async () => lock.release());
     const db = config.database.url
       ? undefined
       : await openDatabase({ dataDir: config.database.dataDir, logger, port: 0 });
-    if (db) stopping.push(() => db.close());
+    if (db) {
+      lock?.publish(db.url);
+      stopping.push(() => db.close());
+    }
     const databaseUrl = config.database.url ?? db?.url;
     const key = tradingKey(config, true);
     const env = {

@@ -1,0 +1,70 @@
+/**
+ * The session workflow on the time-skipping server, with mocked activities: it opens a position
+ * on an arbitrage book, obeys halt (no new positions, open orders cancelled) and resume.
+ */
+import type { TestWorkflowEnvironment } from "@temporalio/testing";
+import { Worker } from "@temporalio/worker";
+import { loadConfig } from "../../src/config/load";
+import { createLogger } from "../../src/log";
+import { installTemporalRuntime } from "../../workers/runtime";
+import { marketSession } from "../../workflows";
+import { haltSignal, marketBookSignal, resumeSignal, sessionStateQuery } from "../../workflows/definitions";
+import { timeSkipping, workflowBundlePath } from "../helpers/temporal";
+import { MARKET, MockVenue, snapshot, top } from "./harness";
+
+const ARBITRAGE = (seq: number) =>
+  snapshot(seq, top([[0.44, 50]], [[0.45, 50]]), top([[0.46, 50]], [[0.47, 50]]));
+
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  installTemporalRuntime(createLogger({ level: "warn" }));
+  env = await timeSkipping();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+it("opens a position on an arbitrage, stops on halt (cancelling orders), and opens again on resume", async () => {
+  const venue = new MockVenue();
+  const taskQueue = "sessions";
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: await workflowBundlePath() },
+    // The market feed ends at once: the test signals books itself.
+    activities: { ...venue.activities(), streamMarket: async () => ({ endReason: "ended" }) },
+  });
+  await worker.runUntil(async () => {
+    const now = await env.currentTimeMs();
+    const params = {
+      ...loadConfig({ env: {} }).arbitrage,
+      historyEventLimit: 8_000,
+      streamingTaskQueue: taskQueue,
+    };
+    const h = await env.client.workflow.start(marketSession, {
+      taskQueue,
+      workflowId: "session-under-test",
+      args: [{ market: { ...MARKET, startMs: now, endMs: now + 10 * 60_000 }, params }],
+    });
+
+    await h.signal(marketBookSignal, ARBITRAGE(1));
+    await venue.waitForCount("placeOrder", 2);
+    expect((await h.query(sessionStateQuery)).positionsStarted).toBe(1);
+
+    await h.signal(haltSignal, { reason: "test" });
+    await venue.waitFor("cancelMarketOrders");
+    await venue.waitFor("upsertTelemetry"); // the first position has finished executing
+    await h.signal(marketBookSignal, ARBITRAGE(2));
+    await env.sleep(30_000);
+    const halted = await h.query(sessionStateQuery);
+    expect(halted).toMatchObject({ halted: true, positionsStarted: 1 });
+
+    await h.signal(resumeSignal);
+    await h.signal(marketBookSignal, ARBITRAGE(3));
+    await venue.waitForCount("placeOrder", 4);
+    expect((await h.query(sessionStateQuery)).positionsStarted).toBe(2);
+    await h.terminate("test over");
+  });
+  expect(venue.named("cancelMarketOrders")[0]?.args[0]).toEqual({ market: MARKET.conditionId });
+});
