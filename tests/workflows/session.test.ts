@@ -9,7 +9,7 @@ import { createLogger } from "../../src/log";
 import { installTemporalRuntime } from "../../workers/runtime";
 import { marketSession } from "../../workflows";
 import { haltSignal, marketBookSignal, resumeSignal, sessionStateQuery } from "../../workflows/definitions";
-import { timeSkipping, workflowBundlePath } from "../helpers/temporal";
+import { devServer, timeSkipping, workflowBundlePath } from "../helpers/temporal";
 import { MARKET, MockVenue, snapshot, top } from "./harness";
 
 const ARBITRAGE = (seq: number) =>
@@ -67,4 +67,57 @@ it("opens a position on an arbitrage, stops on halt (cancelling orders), and ope
     await h.terminate("test over");
   });
   expect(venue.named("cancelMarketOrders")[0]?.args[0]).toEqual({ market: MARKET.conditionId });
+});
+
+describe("on the dev server (real history accounting)", () => {
+  let dev: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    dev = await devServer();
+  });
+  afterAll(async () => {
+    await dev?.teardown();
+  });
+
+  it("continues as new before its history grows large, keeping its state", async () => {
+    const venue = new MockVenue();
+    const taskQueue = "sessions-flood";
+    const worker = await Worker.create({
+      connection: dev.nativeConnection,
+      taskQueue,
+      workflowBundle: { codePath: await workflowBundlePath() },
+      activities: { ...venue.activities(), streamMarket: async () => ({ endReason: "ended" }) },
+    });
+    const limit = 400;
+    await worker.runUntil(async () => {
+      const now = Date.now();
+      const params = {
+        ...loadConfig({ env: {} }).arbitrage,
+        historyEventLimit: limit,
+        streamingTaskQueue: taskQueue,
+      };
+      const h = await dev.client.workflow.start(marketSession, {
+        taskQueue,
+        workflowId: "session-flooded",
+        args: [{ market: { ...MARKET, startMs: now, endMs: now + 10 * 60_000 }, params }],
+      });
+      await h.signal(haltSignal, { reason: "kept across runs" });
+      // A flood of (non-arbitrage) books, as from the busiest market.
+      const quiet = (seq: number) =>
+        snapshot(seq, top([[0.49, 50]], [[0.51, 50]]), top([[0.49, 50]], [[0.51, 50]]));
+      for (let seq = 1; seq <= 600; seq++) await h.signal(marketBookSignal, quiet(seq));
+      const state = await h.query(sessionStateQuery);
+      expect(state.runsSoFar).toBeGreaterThanOrEqual(1);
+      expect(state.lastBookSeq).toBe(600);
+      expect(state.halted).toBe(true);
+      // Every run but the current one ended by continuing as new, each below the limit (plus the
+      // events of the task that decided it).
+      const runs: number[] = [];
+      for await (const wf of dev.client.workflow.list({ query: `WorkflowId = "session-flooded"` })) {
+        const history = await dev.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+        runs.push(history.events?.length ?? 0);
+      }
+      expect(Math.max(...runs)).toBeLessThan(limit + 50);
+      await h.terminate("test over");
+    });
+  });
 });
