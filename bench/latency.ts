@@ -37,12 +37,18 @@
  *               The measured path up to t1 is the same as with fills.
  *   --fills     the legs fill (both, fully) and the position stays open until the window resolves,
  *               as in production. Every open position then costs the session (it forwards each fills
- *               signal to every open position) and the worker (one workflow task per position per
- *               forward), so with hundreds of positions open in one window the samples drift upwards
- *               and the run slows: it shows that effect; the default measures the path itself.
+ *               signal to every open position, awaiting the signals inside its main loop) and the worker
+ *               (a workflow task per position per forward): with hundreds of positions open in one
+ *               window the samples drift up to seconds and the run slows. It shows that effect; the
+ *               default measures the path itself. Samples may also time out there: a book that arrives
+ *               while the session is forwarding is dropped when the session then continues as new
+ *               (a timed-out sample says whether the session continued as new meanwhile).
  *
  * Options: --samples N (or LATENCY_SAMPLES; default 500), --warmup N (default 10), --gap-ms N
- * (default 250), --fills. Prints the figures and keeps the last result in bench/latency.last.json.
+ * (default 250), --fills, --window-ms N (default 300000, at least 60000), --server-config KEY=VALUE
+ * (repeatable: dynamic config for the dev server, e.g. history.transferProcessorMaxPollRPS=1000 to see
+ * what the transfer queue's default pacing of 20 reads/s costs). Prints the figures and keeps the last
+ * result in bench/latency.last.json.
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -375,6 +381,8 @@ const logDir = mkdtempSync(path.join(os.tmpdir(), "ballast-latency-"));
 
 async function main() {
   const began = Date.now();
+  /** Other work on the machine skews the figures: kept with them. */
+  const loadAtStart = os.loadavg()[0] ?? 0;
   console.log(
     `latency bench: ${SAMPLES} samples (+${WARMUP} warm-up), ${FILLS ? "legs fill (--fills)" : "legs find nothing (positions end ABANDONED)"}, gap ${GAP_MS} ms, ${os.cpus().length} cores`,
   );
@@ -719,10 +727,15 @@ async function main() {
       memoryGb: Math.round(os.totalmem() / 2 ** 30),
       platform: `${os.platform()} ${os.release()}`,
       node: process.version,
+      loadAverage1m: {
+        atStart: Math.round(loadAtStart * 100) / 100,
+        atEnd: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
+      },
     },
     setup: {
       mode: FILLS ? "fills" : "no-fill (positions abandoned)",
       database: db.label,
+      temporalServerConfig: SERVER_CONFIG,
       windowMs: WINDOW_MS,
       maxRebalanceWaitMs: FREEZE_MS,
       gapMs: GAP_MS,

@@ -11,6 +11,7 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -69,8 +70,10 @@ const exchange = proxyActivities<ExchangeActivities>({
 /**
  * Books are forwarded to an imbalanced position at most this often: each signal costs the position
  * ~4 history events, so a whole 15-minute window stays near 5,000 events (the 5 s checks included).
+ * Sessions started before this was raised from 250 ms keep the old interval (patched).
  */
 const BOOK_FORWARD_INTERVAL_MS = 1_000;
+const BOOK_FORWARD_INTERVAL_V1_MS = 250;
 
 export async function marketSession(input: SessionInput): Promise<{ positionsStarted: number }> {
   const { market, params } = input;
@@ -96,6 +99,9 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
   const fillQueue: OurFill[] = [];
   let reconcile: ReconcileSnapshot | undefined;
   const forwardedAt = new Map<string, number>();
+  const bookForwardIntervalMs = patched("book-forward-interval-1s")
+    ? BOOK_FORWARD_INTERVAL_MS
+    : BOOK_FORWARD_INTERVAL_V1_MS;
 
   setHandler(marketBookSignal, (b) => {
     if (b.seq > carry.lastBookSeq) {
@@ -213,8 +219,7 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
       const now = Date.now();
       const snapshot = book;
       const wanting = Object.values(carry.positions).filter(
-        (p) =>
-          p.wantsBooks && !p.done && now - (forwardedAt.get(p.positionId) ?? 0) >= BOOK_FORWARD_INTERVAL_MS,
+        (p) => p.wantsBooks && !p.done && now - (forwardedAt.get(p.positionId) ?? 0) >= bookForwardIntervalMs,
       );
       for (const p of wanting) forwardedAt.set(p.positionId, now);
       await Promise.all(
