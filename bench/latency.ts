@@ -611,8 +611,9 @@ async function main() {
     if (!first || current.orders.length < 2) {
       timeouts += 1;
       const runAfter = (await client.workflow.getHandle(workflowIds.session(w.market.slug)).describe()).runId;
+      const state = await sessionState(w.market.slug).catch(() => undefined);
       console.log(
-        `  sample timed out: ${current.orders.length} order(s) reached the venue in ${SAMPLE_TIMEOUT_MS} ms${runAfter !== runBefore ? " (the session continued as new meanwhile)" : ""}`,
+        `  sample timed out: ${current.orders.length} order(s) reached the venue in ${SAMPLE_TIMEOUT_MS} ms${runAfter !== runBefore ? " (the session continued as new meanwhile)" : ""}; t0 was ${((w.market.endMs - t0) / 1000).toFixed(1)} s before the window's end; session: ${JSON.stringify(state && { positionsStarted: state.positionsStarted, expected: w.n + 1, lastBookSeq: state.lastBookSeq, bestAsks: state.bestAsks, openPositions: state.openPositions?.length })}`,
       );
       if (runAfter !== runBefore) timeoutsAcrossContinueAsNew += 1;
       await resync(w);
