@@ -133,6 +133,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------------------------------ teardown
 
+/** The workers' output goes here; removed after a good run, kept (and its tail shown) after a failure. */
+const logDir = mkdtempSync(path.join(os.tmpdir(), "ballast-latency-"));
+
 const stops: { what: string; stop: () => Promise<void> }[] = [];
 const children = new Set<ChildProcess>();
 let tearingDown: Promise<void> | undefined;
@@ -167,7 +170,10 @@ process.on("exit", () => {
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => {
     console.error(`\n${sig}: stopping…`);
-    void teardown().finally(() => process.exit(130));
+    void teardown().finally(() => {
+      rmSync(logDir, { recursive: true, force: true });
+      process.exit(130);
+    });
   });
 }
 
@@ -375,9 +381,6 @@ function figures(values: number[]): Figures {
 const fmt = (v: number) => v.toFixed(1).padStart(8);
 
 // ------------------------------------------------------------------------------------------ main
-
-/** The workers' output goes here; removed after a good run, kept (and its tail shown) after a failure. */
-const logDir = mkdtempSync(path.join(os.tmpdir(), "ballast-latency-"));
 
 async function main() {
   const began = Date.now();
