@@ -54,6 +54,8 @@ export interface SessionCarry {
   lastBookSeq: number;
   feedStarted: boolean;
   runs: number;
+  /** A book that arrived after the last detection, handed to the next run. */
+  pendingBook?: MarketBookSnapshot;
 }
 
 export interface SessionInput {
@@ -93,8 +95,10 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     feeExponent: market.feeExponent,
   };
 
-  let book: MarketBookSnapshot | undefined;
-  let bookDirty = false;
+  // A book received but not yet looked at when the previous run continued as new.
+  let book: MarketBookSnapshot | undefined = carry.pendingBook;
+  let bookDirty = book !== undefined;
+  carry.pendingBook = undefined;
   let haltChanged = false;
   const fillQueue: OurFill[] = [];
   let reconcile: ReconcileSnapshot | undefined;
