@@ -1,12 +1,11 @@
 /** Signals, queries and search attributes of Ballast's workflows (names in src/session/messages.ts). */
 import { defineQuery, defineSignal } from "@temporalio/workflow";
-import type { MarketBookSnapshot, OrderUpdate, OurFill, ReconcileSnapshot } from "../src/session/messages";
+import type { MarketBookSnapshot, OurFill, ReconcileSnapshot } from "../src/session/messages";
 import { QUERIES, SIGNALS } from "../src/session/messages";
 import type { PositionView, SessionView } from "./views";
 
 export const marketBookSignal = defineSignal<[MarketBookSnapshot]>(SIGNALS.marketBook);
 export const fillsSignal = defineSignal<[OurFill[]]>(SIGNALS.fills);
-export const orderUpdatesSignal = defineSignal<[OrderUpdate[]]>(SIGNALS.orderUpdates);
 export const reconcileSignal = defineSignal<[ReconcileSnapshot]>(SIGNALS.reconcile);
 export const haltSignal = defineSignal<[{ reason?: string }?]>(SIGNALS.halt);
 export const resumeSignal = defineSignal<[]>(SIGNALS.resume);

@@ -4,9 +4,11 @@
  * strategy in src/strategy/arbitrage; I/O happens in activities.
  */
 import {
+  ActivityFailure,
   condition,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -15,18 +17,25 @@ import {
   workflowInfo,
 } from "@temporalio/workflow";
 import type { DatabaseActivities } from "../activities/database";
-import type { ExchangeActivities, PlacedOrder } from "../activities/exchange/activities";
+import type {
+  ExchangeActivities,
+  OrderReadBack,
+  PlacedOrder,
+  PlaceOrderRequest,
+} from "../activities/exchange/activities";
 import type { MarketDataActivities } from "../activities/market-data";
 import type { Config } from "../src/config/schema";
 import type { Micros } from "../src/money";
+import { SHARE_LOT } from "../src/protocol/amounts";
 import { orderSalt } from "../src/session/ids";
 import type { MarketRef, Winner } from "../src/session/market";
-import type { MarketBookSnapshot, OurFill, Outcome } from "../src/session/messages";
+import type { MarketBookSnapshot, OurFill, Outcome, Side } from "../src/session/messages";
 import {
   applyFill,
   averageEntry,
   emptyLedger,
   fillEffect,
+  fillKey,
   guaranteedPnl,
   hedgeRatio,
   needsRebalancing,
@@ -34,6 +43,7 @@ import {
   type Opportunity,
   type PositionLedger,
   type RebalanceOption,
+  realizedRebalanceProfit,
   rebalanceDecision,
   resolvePosition,
 } from "../src/strategy/arbitrage";
@@ -91,23 +101,61 @@ const marketData = proxyActivities<MarketDataActivities>({
   retry: { initialInterval: "1 second", maximumInterval: "10 seconds" },
 });
 
-const SIZE_LOT: Micros = 10_000;
+/** While an order's outcome is open (delayed at the venue, or unknown after a failed call): re-read it this often. */
+const ORDER_POLL_MS = 1_000;
+/** At most this many fills of orders not known yet are kept while an order is in flight. */
+const MAX_BUFFERED_FILLS = 2_000;
+
+/**
+ * One order this position sent, from the intent fixed in history to its final outcome.
+ * - in-flight: placeOrder has not returned yet (fills of unknown orders are buffered meanwhile);
+ * - open: the venue took it but its outcome is not final (a `delayed` taker order): re-read until final;
+ * - unknown: placeOrder failed for good, so whether the venue has it is unknown: read back by its hash;
+ * - done: final (filled, partly filled, killed, rejected, or never reached the venue).
+ */
+interface OrderRecord {
+  seq: number;
+  purpose: "entry" | "rebalance";
+  request: PlaceOrderRequest;
+  outcome: Outcome;
+  state: "in-flight" | "open" | "unknown" | "done";
+  orderId?: string;
+  status?: string;
+  rejection?: { kind: string; message: string };
+  /** Fill keys (trade, order) of this order's fills, in the order first seen. */
+  fillKeys: string[];
+  /** When the request left and the venue answered (this machine's clock), once known. */
+  sentAtMs?: number;
+  answeredAtMs?: number;
+  /** For a rebalancing order: the option it executes and when it was sent. */
+  rebalance?: { option: RebalanceOption; attemptedAtMs: number; ledgerBefore: PositionLedger };
+}
+
+/** The rejection kind of a venue balance refusal (e.g. shares bought but not MINED yet). */
+const INSUFFICIENT_BALANCE = "insufficient-balance";
+
+/** Venue statuses of an order that is still working (its fills are not all known). */
+const OPEN_STATUSES = new Set(["live", "delayed", "unknown"]);
 
 export async function position(input: PositionInput): Promise<PositionResult> {
   const { market, params, opportunity } = input;
   const id = input.positionId;
-  const rules = {
-    tickSize: input.book.tickSize || market.tickSize,
+  // Histories recorded before positions tracked open and unknown orders replay without it.
+  const tracksOpenOrders = patched("position-open-orders");
+  /** The market's rules as of a book: the tick is that book's (it narrows to 0.001 near 0 and 1). */
+  const rulesOf = (b: MarketBookSnapshot) => ({
+    tickSize: b.tickSize || market.tickSize,
     minOrderSize: market.minOrderSize,
     feeRate: market.feeRate,
     feeExponent: market.feeExponent,
-  };
+  });
+  const rules = rulesOf(input.book);
   const outcomeOf = (tokenId: string): Outcome | undefined =>
     tokenId === market.upTokenId ? "UP" : tokenId === market.downTokenId ? "DOWN" : undefined;
 
   // ---------------------------------------------------------------- state
   let ledger: PositionLedger = emptyLedger();
-  let phase: PositionPhase = "EXECUTING";
+  let phase = "EXECUTING" as PositionPhase;
   let halted = false;
   let book: MarketBookSnapshot = input.book;
   let bookDirty = false;
@@ -117,8 +165,18 @@ export async function position(input: PositionInput): Promise<PositionResult> {
   let rebalanceRequested = false;
   let rebalanceTrades = 0;
   let orderSeq = 0;
-  const ourOrders = new Set<string>();
+  /** Every order sent, in order; and those whose venue id is known, by id. */
+  const orders: OrderRecord[] = [];
+  const ourOrders = new Map<string, OrderRecord>();
   const pendingFills: OurFill[] = [];
+  /** Fills of orders not known yet (one in flight or unknown may be theirs), until their ids are known. */
+  let unknownFills: OurFill[] = [];
+  let pollDue = false;
+  let polling = false;
+  let pollDelayMs = ORDER_POLL_MS;
+  /** The venue refused a SELL for shares not yet sellable: no SELL again before the next periodic check. */
+  let sellBlocked = false;
+  let entryDone = false;
   const telemetry: {
     orderPlacedAtMs?: number;
     orderFilledAtMs?: number;
@@ -147,9 +205,24 @@ export async function position(input: PositionInput): Promise<PositionResult> {
     guaranteedPnl: guaranteedPnl(ledger),
     rebalanceTrades,
     orders: ourOrders.size,
+    openOrders: orders.filter((o) => o.state !== "done").length,
+    bufferedFills: unknownFills.length,
     ...(result?.pnl !== undefined ? { pnl: result.pnl } : {}),
     ...(result?.winner ? { winner: result.winner } : {}),
   });
+
+  const awaitingIds = () => orders.some((o) => o.state === "in-flight" || o.state === "unknown");
+  const unsettled = () => orders.filter((o) => o.state === "open" || o.state === "unknown");
+
+  function receiveFills(fills: readonly OurFill[]): void {
+    const waiting = tracksOpenOrders && awaitingIds();
+    for (const f of fills) {
+      if (ourOrders.has(f.orderId)) pendingFills.push(f);
+      else if (waiting) unknownFills.push(f);
+    }
+    if (unknownFills.length > MAX_BUFFERED_FILLS)
+      unknownFills.splice(0, unknownFills.length - MAX_BUFFERED_FILLS);
+  }
 
   setHandler(positionStateQuery, view);
   setHandler(marketBookSignal, (b) => {
@@ -159,12 +232,8 @@ export async function position(input: PositionInput): Promise<PositionResult> {
       bookFresh = true;
     }
   });
-  setHandler(fillsSignal, (fills) => {
-    pendingFills.push(...fills.filter((f) => ourOrders.has(f.orderId)));
-  });
-  setHandler(reconcileSignal, (snapshot) => {
-    pendingFills.push(...snapshot.fills.filter((f) => ourOrders.has(f.orderId)));
-  });
+  setHandler(fillsSignal, (fills) => receiveFills(fills));
+  setHandler(reconcileSignal, (snapshot) => receiveFills(snapshot.fills));
   setHandler(haltSignal, () => {
     halted = true;
   });
@@ -212,7 +281,11 @@ export async function position(input: PositionInput): Promise<PositionResult> {
   function applyFills(fills: readonly OurFill[]): void {
     for (const f of fills) {
       const outcome = outcomeOf(f.tokenId);
-      if (outcome) ledger = applyFill(ledger, f, outcome, rules);
+      if (!outcome) continue;
+      ledger = applyFill(ledger, f, outcome, rules);
+      const rec = ourOrders.get(f.orderId);
+      const key = fillKey(f);
+      if (rec && !rec.fillKeys.includes(key)) rec.fillKeys.push(key);
     }
   }
 
@@ -242,16 +315,84 @@ export async function position(input: PositionInput): Promise<PositionResult> {
     return f.side === "BUY" ? effect.feeShares : effect.fees;
   }
 
+  /** Gross shares an order has matched, by the fills the ledger holds for it (FAILED trades excluded). */
+  function filledOf(rec: OrderRecord): Micros {
+    let total = 0;
+    for (const key of rec.fillKeys) {
+      const f = ledger.fills[key];
+      if (f && f.status !== "FAILED") total += f.size;
+    }
+    return total;
+  }
+
+  /** Learns an order's venue id; returns the buffered fills that turn out to be its own. */
+  function learnOrderId(rec: OrderRecord, orderId: string): OurFill[] {
+    rec.orderId = orderId;
+    ourOrders.set(orderId, rec);
+    const own = unknownFills.filter((f) => f.orderId === orderId);
+    unknownFills = awaitingIds() ? unknownFills.filter((f) => f.orderId !== orderId) : [];
+    return own;
+  }
+
+  /** Re-reads open and unknown orders every ORDER_POLL_MS at first, backing off to 30 s (timers only fire). */
+  function startPolling(): void {
+    pollDelayMs = ORDER_POLL_MS;
+    if (polling || !tracksOpenOrders) return;
+    polling = true;
+    void (async () => {
+      while (unsettled().length > 0) {
+        await sleep(pollDelayMs);
+        pollDelayMs = Math.min(pollDelayMs * 2, 30_000);
+        pollDue = true;
+      }
+      polling = false;
+    })();
+  }
+
+  async function upsertOrderRow(
+    rec: OrderRecord,
+    orderId: string,
+    status: string,
+    sizeMatched: Micros,
+    updatedAtMs: number,
+  ): Promise<void> {
+    const { intent, orderType } = rec.request;
+    await db.upsertOrder({
+      id: orderId,
+      market: market.conditionId,
+      tokenId: intent.tokenId,
+      side: intent.side,
+      price: intent.price,
+      size: intent.size,
+      orderType,
+      postOnly: false,
+      status,
+      sizeMatched,
+      workflowId: workflowInfo().workflowId,
+      positionId: id,
+      error: rec.rejection?.message ?? null,
+      updatedAtMs,
+    });
+  }
+
+  /**
+   * Sends one FAK order. Never throws for the order's sake: a refusal is an outcome, and a call that failed
+   * for good leaves the order `unknown`, to be read back by its hash (the intent, salt and timestamp included,
+   * is fixed in history, so the read-back computes the same hash).
+   */
   async function place(
+    purpose: OrderRecord["purpose"],
     outcome: Outcome,
-    side: "BUY" | "SELL",
+    side: Side,
     price: Micros,
     shares: Micros,
-  ): Promise<PlacedOrder> {
+    tickSize: Micros,
+    rebalance?: OrderRecord["rebalance"],
+  ): Promise<OrderRecord> {
     orderSeq += 1;
     const tokenId = outcome === "UP" ? market.upTokenId : market.downTokenId;
-    const size = Math.floor(shares / SIZE_LOT) * SIZE_LOT;
-    const placed = await exchange.placeOrder({
+    const size = Math.floor(shares / SHARE_LOT) * SHARE_LOT;
+    const request: PlaceOrderRequest = {
       market: market.conditionId,
       orderType: "FAK",
       intent: {
@@ -259,33 +400,105 @@ export async function position(input: PositionInput): Promise<PositionResult> {
         side,
         price,
         size,
-        tickSize: rules.tickSize,
+        tickSize,
         negRisk: false,
         // Fixed here, in workflow history: a retried activity signs the same order (same hash).
         salt: orderSalt(`${id}/${orderSeq}`),
         timestampMs: Date.now(),
       },
-    });
-    ourOrders.add(placed.orderId);
-    await db.upsertOrder({
-      id: placed.orderId,
-      market: market.conditionId,
-      tokenId,
-      side,
-      price,
-      size,
-      orderType: "FAK",
-      postOnly: false,
-      status: placed.accepted ? placed.status.toUpperCase() : "REJECTED",
-      sizeMatched: placed.fills.reduce((s, f) => s + f.size, 0),
-      workflowId: workflowInfo().workflowId,
-      positionId: id,
-      error: placed.rejection?.message ?? null,
-      updatedAtMs: placed.answeredAtMs,
-    });
+    };
+    const rec: OrderRecord = {
+      seq: orderSeq,
+      purpose,
+      request,
+      outcome,
+      state: "in-flight",
+      fillKeys: [],
+      ...(rebalance ? { rebalance } : {}),
+    };
+    orders.push(rec);
+    let placed: PlacedOrder;
+    try {
+      placed = await exchange.placeOrder(request);
+    } catch (err) {
+      if (!tracksOpenOrders) throw err;
+      rec.state = "unknown";
+      log.warn("order outcome unknown: reading it back by its hash", {
+        purpose,
+        seq: rec.seq,
+        error: err instanceof ActivityFailure ? String(err.cause?.message ?? err.message) : String(err),
+      });
+      startPolling();
+      return rec;
+    }
+    if (placed.rejection?.local) {
+      // Refused before anything was sent (off-tick, below the minimum, bad amounts): an outcome, no order.
+      rec.state = "done";
+      rec.status = "rejected";
+      rec.rejection = placed.rejection;
+      log.warn("order refused locally", { purpose, seq: rec.seq, reason: placed.rejection.message });
+      return rec;
+    }
+    const early = learnOrderId(rec, placed.orderId);
+    rec.sentAtMs = placed.sentAtMs;
+    rec.answeredAtMs = placed.answeredAtMs;
+    rec.status = placed.accepted ? placed.status : "rejected";
+    if (placed.rejection) rec.rejection = placed.rejection;
+    rec.state = tracksOpenOrders && placed.accepted && OPEN_STATUSES.has(placed.status) ? "open" : "done";
+    await upsertOrderRow(
+      rec,
+      placed.orderId,
+      placed.accepted ? placed.status.toUpperCase() : "REJECTED",
+      placed.fills.reduce((s, f) => s + f.size, 0),
+      placed.answeredAtMs,
+    );
     applyFills(placed.fills);
     await persistFills(placed.fills);
-    return placed;
+    if (early.length > 0) {
+      applyFills(early);
+      await persistFills(early);
+    }
+    if (rec.state === "open") startPolling();
+    return rec;
+  }
+
+  /** Reads every open or unknown order back; records what is now final. */
+  async function settleOrders(): Promise<void> {
+    for (const rec of unsettled()) {
+      let read: OrderReadBack;
+      try {
+        read = await exchange.readOrder({
+          market: market.conditionId,
+          orderType: rec.request.orderType,
+          ...(rec.orderId ? { orderId: rec.orderId } : { intent: rec.request.intent }),
+        });
+      } catch (err) {
+        log.warn("order read-back failed; trying again later", { seq: rec.seq, error: String(err) });
+        continue;
+      }
+      const readAtMs = Date.now();
+      if (!read.found) {
+        // Unknown to the venue: an unknown order never reached it; an open one is gone (closed market).
+        if (rec.state === "unknown") log.warn("order never reached the venue", { seq: rec.seq });
+        rec.state = "done";
+        rec.status = rec.status ?? "not-placed";
+        await orderSettled(rec);
+        continue;
+      }
+      const early = rec.orderId === undefined ? learnOrderId(rec, read.orderId) : [];
+      rec.status = read.status.toLowerCase();
+      rec.answeredAtMs ??= readAtMs;
+      rec.state = read.final ? "done" : "open";
+      await upsertOrderRow(rec, read.orderId, read.status.toUpperCase(), read.sizeMatched, readAtMs);
+      const fills = [...read.fills, ...early];
+      applyFills(fills);
+      await persistFills(fills);
+      if (rec.state === "done") await orderSettled(rec);
+    }
+  }
+
+  async function orderSettled(rec: OrderRecord): Promise<void> {
+    if (rec.purpose === "rebalance") await rebalanceSettled(rec);
   }
 
   async function persistPosition(): Promise<void> {
@@ -353,36 +566,6 @@ export async function position(input: PositionInput): Promise<PositionResult> {
     });
   }
 
-  // ---------------------------------------------------------------- detect
-  upsertSearchAttributes([{ key: PositionState, value: phase }]);
-  log.info("opportunity detected", {
-    slug: market.slug,
-    shares: opportunity.shares,
-    upLimit: opportunity.upLimitPrice,
-    downLimit: opportunity.downLimitPrice,
-    pairCost: opportunity.pairCost,
-  });
-
-  // ---------------------------------------------------------------- execute
-  const [upLeg, downLeg] = await Promise.all([
-    place("UP", "BUY", opportunity.upLimitPrice, opportunity.shares),
-    place("DOWN", "BUY", opportunity.downLimitPrice, opportunity.shares),
-  ]);
-  telemetry.orderPlacedAtMs = Math.min(upLeg.sentAtMs, downLeg.sentAtMs);
-  if (upLeg.fills.length + downLeg.fills.length > 0) {
-    telemetry.orderFilledAtMs = Math.max(upLeg.answeredAtMs, downLeg.answeredAtMs);
-  }
-  telemetry.initialUp = ledger.up.netShares;
-  telemetry.initialDown = ledger.down.netShares;
-  telemetry.initialCost = netCost(ledger);
-  telemetry.initialHedge = Math.round(hedgeRatio(ledger) * 1_000_000);
-  log.info("legs executed", {
-    up: upLeg.rejection?.message ?? upLeg.status,
-    down: downLeg.rejection?.message ?? downLeg.status,
-    upShares: ledger.up.netShares,
-    downShares: ledger.down.netShares,
-  });
-
   const nothingHeld = () => ledger.up.netShares === 0 && ledger.down.netShares === 0;
   const balanced = () => !needsRebalancing(ledger, params.rebalanceThreshold);
   function refreshPhase(): void {
@@ -400,13 +583,58 @@ export async function position(input: PositionInput): Promise<PositionResult> {
     phase = isBalanced ? "BALANCED" : "IMBALANCED";
   }
 
-  if (nothingHeld()) {
-    phase = "ABANDONED";
-  } else {
-    refreshPhase();
+  // ---------------------------------------------------------------- detect
+  upsertSearchAttributes([{ key: PositionState, value: phase }]);
+  // Positions started before the legs could differ in size carry one `shares` for both.
+  const legacy = (opportunity as Partial<{ shares: Micros }>).shares;
+  const upShares = opportunity.upShares ?? legacy ?? 0;
+  const downShares = opportunity.downShares ?? legacy ?? 0;
+  log.info("opportunity detected", {
+    slug: market.slug,
+    upShares,
+    downShares,
+    upLimit: opportunity.upLimitPrice,
+    downLimit: opportunity.downLimitPrice,
+    pairCost: opportunity.pairCost,
+  });
+
+  // ---------------------------------------------------------------- execute
+  const legs = await Promise.all([
+    place("entry", "UP", "BUY", opportunity.upLimitPrice, upShares, rules.tickSize),
+    place("entry", "DOWN", "BUY", opportunity.downLimitPrice, downShares, rules.tickSize),
+  ]);
+  const entryOpen = () => legs.some((leg) => leg.state !== "done");
+
+  /** Once both legs' outcomes are final: the position's initial state, or ABANDONED if nothing was bought. */
+  async function finishEntry(): Promise<void> {
+    entryDone = true;
+    const sent = legs.flatMap((leg) => (leg.sentAtMs === undefined ? [] : [leg.sentAtMs]));
+    if (sent.length > 0) telemetry.orderPlacedAtMs = Math.min(...sent);
+    const filledLegs = legs.filter((leg) => leg.fillKeys.length > 0);
+    if (filledLegs.length > 0) {
+      telemetry.orderFilledAtMs = Math.max(...filledLegs.map((leg) => leg.answeredAtMs ?? Date.now()));
+    }
+    telemetry.initialUp = ledger.up.netShares;
+    telemetry.initialDown = ledger.down.netShares;
+    telemetry.initialCost = netCost(ledger);
+    telemetry.initialHedge = Math.round(hedgeRatio(ledger) * 1_000_000);
+    log.info("legs executed", {
+      up: legs[0].rejection?.message ?? legs[0].status ?? legs[0].state,
+      down: legs[1].rejection?.message ?? legs[1].status ?? legs[1].state,
+      upShares: ledger.up.netShares,
+      downShares: ledger.down.netShares,
+    });
+    if (nothingHeld()) {
+      phase = "ABANDONED";
+    } else {
+      refreshPhase();
+    }
+    publish();
+    await Promise.all([persistPosition(), persistTelemetry(), tellSession()]);
   }
-  publish();
-  await Promise.all([persistPosition(), persistTelemetry(), tellSession()]);
+
+  // A leg whose outcome is still open (delayed at the venue, or unknown) is awaited in the loop below.
+  if (!entryOpen()) await finishEntry();
 
   // ---------------------------------------------------------------- monitor and rebalance
   // The periodic check: timers that only ever fire (never cancelled), so a signal arriving just as
@@ -421,29 +649,44 @@ export async function position(input: PositionInput): Promise<PositionResult> {
   })();
 
   while (!stopped()) {
-    await condition(() => checkDue || bookDirty || rebalanceRequested || pendingFills.length > 0);
+    await condition(() => checkDue || bookDirty || rebalanceRequested || pendingFills.length > 0 || pollDue);
+    const periodic = checkDue;
     checkDue = false;
     bookDirty = false;
     const forced = rebalanceRequested;
     rebalanceRequested = false;
+    if (periodic) sellBlocked = false;
 
     if (pendingFills.length > 0) {
       const fills = pendingFills.splice(0);
       applyFills(fills);
       await persistFills(fills);
     }
+    if (pollDue) {
+      pollDue = false;
+      await settleOrders();
+    }
+    if (!entryDone) {
+      if (entryOpen()) continue;
+      await finishEntry();
+      if (phase === "ABANDONED") break;
+    }
 
-    if (!halted && (bookFresh || forced) && (!balanced() || forced)) {
+    // One rebalancing order at a time: never another while one's outcome is open (it could overshoot).
+    const busy = orders.some((o) => o.state !== "done");
+    if (!halted && !busy && (bookFresh || forced) && (!balanced() || forced)) {
       const decision = rebalanceDecision(
         { ledger, rebalanceTrades, nowMs: Date.now(), endMs: market.endMs },
         book,
-        rules,
+        rulesOf(book),
         params,
       );
-      if (decision.kind === "rebalance") {
-        await rebalance(decision.option);
+      if (decision.kind === "rebalance" && !(sellBlocked && decision.option.side === "SELL")) {
+        await rebalance(decision.option, book);
       } else if (forced) {
-        log.info("rebalance requested but not done", { reason: decision.reason });
+        log.info("rebalance requested but not done", {
+          reason: decision.kind === "rebalance" ? "sell-not-yet-sellable" : decision.reason,
+        });
       }
     }
     refreshPhase();
@@ -451,24 +694,45 @@ export async function position(input: PositionInput): Promise<PositionResult> {
     await tellSession();
   }
 
-  async function rebalance(option: RebalanceOption): Promise<void> {
+  async function rebalance(option: RebalanceOption, decidedOn: MarketBookSnapshot): Promise<void> {
     rebalanceTrades += 1;
     const attemptedAtMs = Date.now();
-    const before = option.outcome === "UP" ? ledger.up.netShares : ledger.down.netShares;
-    const placed = await place(option.outcome, option.side, option.limitPrice, option.shares);
+    const rec = await place(
+      "rebalance",
+      option.outcome,
+      option.side,
+      option.limitPrice,
+      option.shares,
+      rulesOf(decidedOn).tickSize,
+      { option, attemptedAtMs, ledgerBefore: ledger },
+    );
+    // An order whose outcome is open is recorded once it is final (settleOrders).
+    if (rec.state === "done") await rebalanceSettled(rec);
+  }
+
+  async function rebalanceSettled(rec: OrderRecord): Promise<void> {
+    const { option, attemptedAtMs } = rec.rebalance!;
+    if (rec.rejection?.kind === INSUFFICIENT_BALANCE) {
+      // Shares bought are sellable only once their trade is MINED: not an attempt, try after the next check.
+      rebalanceTrades -= 1;
+      sellBlocked = true;
+      log.info("rebalancing SELL refused for balance; not counted", { shares: option.shares });
+      return;
+    }
+    const filled = filledOf(rec);
     const after = option.outcome === "UP" ? ledger.up.netShares : ledger.down.netShares;
-    const filled = placed.fills.reduce((s, f) => s + f.size, 0);
-    const status = filled === 0 ? "FAILED" : filled + SIZE_LOT <= option.shares ? "PARTIAL" : "SUCCESS";
+    const status = filled === 0 ? "FAILED" : filled + SHARE_LOT <= option.shares ? "PARTIAL" : "SUCCESS";
     log.info("rebalance", {
       action: option.action,
       shares: option.shares,
       filled,
       status,
-      sharesBefore: before,
       sharesAfter: after,
     });
     refreshPhase();
-    const profit = filled === 0 ? 0 : guaranteedPnl(ledger) - option.guaranteedPnlBefore;
+    // What the seed means by a rebalance's profit (SELL: gain over entry; BUY: P&L locked in), from the fills.
+    const profit =
+      filled === 0 ? 0 : realizedRebalanceProfit(rec.rebalance!.ledgerBefore, ledger, option.action);
     if (filled > 0)
       lastRebalance = {
         action: option.action,
@@ -486,7 +750,7 @@ export async function position(input: PositionInput): Promise<PositionResult> {
       status,
       filledShares: filled,
       profit,
-      orderId: placed.orderId,
+      orderId: rec.orderId ?? null,
     });
     await persistTelemetry();
     await persistPosition();
@@ -499,6 +763,12 @@ export async function position(input: PositionInput): Promise<PositionResult> {
     result = { positionId: id, phase, upShares: 0, downShares: 0, rebalanceTrades };
     return result;
   }
+  // Orders still open at the end: the venue closes them with the market; read their final fills.
+  for (let attempt = 0; tracksOpenOrders && unsettled().length > 0 && attempt < 10; attempt++) {
+    await settleOrders();
+    if (unsettled().length > 0) await sleep(Math.min(ORDER_POLL_MS * 2 ** attempt, 30_000));
+  }
+  if (!entryDone) await finishEntry();
   phase = "RESOLVING";
   publish();
   await tellSession();

@@ -3,9 +3,16 @@
  * for each arbitrage it detects, routes fills and books to its positions, and obeys halt/resume.
  * Continues as new before its history grows large; positions are ABANDON children, so that never
  * touches them.
+ *
+ * Everything the signal handlers write lives in one `SessionState` object: the handlers only
+ * mutate it, the main loop reads it and does the work (forwarding, opening positions, cancelling
+ * on halt), and continue-as-new hands the whole object to the next run once every handler has
+ * finished — so nothing received but not yet acted on can be forgotten (Temporal's
+ * safe-message-handlers pattern).
  */
 import {
   ApplicationFailure,
+  allHandlersFinished,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -47,6 +54,36 @@ export interface SessionParams extends ArbitrageParams {
   streamingTaskQueue: string;
 }
 
+/**
+ * The whole state of a session: what its handlers wrote and what its main loop has done about it.
+ * Plain JSON, handed as is to the next run on continue-as-new.
+ */
+export interface SessionState {
+  /** Runs before this one (continue-as-new count). */
+  runs: number;
+  feedStarted: boolean;
+  positionsStarted: number;
+  /** Every position this session started, as it last told its status. */
+  positions: Record<string, PositionStatus>;
+  /** Seq of the newest book received (older or repeated books are ignored). */
+  lastBookSeq: number;
+  /** The newest book received. */
+  book?: MarketBookSnapshot;
+  /** `book` has not been examined for an opportunity yet. */
+  bookUnexamined: boolean;
+  /** Fills received and not yet forwarded to the positions. */
+  fillQueue: OurFill[];
+  /** The newest reconcile snapshot, not yet forwarded to the positions. */
+  reconcile?: ReconcileSnapshot;
+  /** Operator halt. */
+  halted: boolean;
+  /** The positions have been told the last halt/resume (and open orders cancelled on a halt). */
+  haltPropagated: boolean;
+  /** Per position: when it was last sent a book (the throttle) and that book's seq. */
+  booksForwarded: Record<string, { atMs: number; seq: number }>;
+}
+
+/** What runs before the whole state was carried handed to the next run (still accepted). */
 export interface SessionCarry {
   positionsStarted: number;
   halted: boolean;
@@ -54,13 +91,15 @@ export interface SessionCarry {
   lastBookSeq: number;
   feedStarted: boolean;
   runs: number;
-  /** A book that arrived after the last detection, handed to the next run. */
   pendingBook?: MarketBookSnapshot;
 }
 
 export interface SessionInput {
   market: MarketRef;
   params: SessionParams;
+  /** The previous run's whole state (continue-as-new). */
+  state?: SessionState;
+  /** The previous run's carry, from runs started before `state` existed. */
   carry?: SessionCarry;
 }
 
@@ -72,21 +111,33 @@ const exchange = proxyActivities<ExchangeActivities>({
 /**
  * Books are forwarded to an imbalanced position at most this often: each signal costs the position
  * ~4 history events, so a whole 15-minute window stays near 5,000 events (the 5 s checks included).
- * Sessions started before this was raised from 250 ms keep the old interval (patched).
+ * A book held back by it goes out when the interval has passed. Sessions started before this was
+ * raised from 250 ms keep the old interval (patched).
  */
 const BOOK_FORWARD_INTERVAL_MS = 1_000;
 const BOOK_FORWARD_INTERVAL_V1_MS = 250;
 
+function stateFrom(input: SessionInput): SessionState {
+  if (input.state) return input.state;
+  const carry = input.carry;
+  return {
+    runs: carry?.runs ?? 0,
+    feedStarted: carry?.feedStarted ?? false,
+    positionsStarted: carry?.positionsStarted ?? 0,
+    positions: carry?.positions ?? {},
+    lastBookSeq: carry?.lastBookSeq ?? 0,
+    ...(carry?.pendingBook ? { book: carry.pendingBook } : {}),
+    bookUnexamined: carry?.pendingBook !== undefined,
+    fillQueue: [],
+    halted: carry?.halted ?? false,
+    haltPropagated: true,
+    booksForwarded: {},
+  };
+}
+
 export async function marketSession(input: SessionInput): Promise<{ positionsStarted: number }> {
   const { market, params } = input;
-  const carry: SessionCarry = input.carry ?? {
-    positionsStarted: 0,
-    halted: false,
-    positions: {},
-    lastBookSeq: 0,
-    feedStarted: false,
-    runs: 0,
-  };
+  const state = stateFrom(input);
   const me = workflowInfo().workflowId;
   const rules = {
     tickSize: market.tickSize,
@@ -95,43 +146,41 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     feeExponent: market.feeExponent,
   };
 
-  // A book received but not yet looked at when the previous run continued as new.
-  let book: MarketBookSnapshot | undefined = carry.pendingBook;
-  let bookDirty = book !== undefined;
-  carry.pendingBook = undefined;
-  let haltChanged = false;
-  const fillQueue: OurFill[] = [];
-  let reconcile: ReconcileSnapshot | undefined;
-  const forwardedAt = new Map<string, number>();
   const bookForwardIntervalMs = patched("book-forward-interval-1s")
     ? BOOK_FORWARD_INTERVAL_MS
     : BOOK_FORWARD_INTERVAL_V1_MS;
+  // Each position that wants books gets the newest one it has not had, at most once per interval:
+  // a book held back by the interval goes out when the interval has passed (a timer that only ever
+  // fires), and a position that starts wanting books gets the newest book as soon as its interval
+  // allows. Sessions started before this forward the newest book on each pass of the loop to the
+  // positions whose interval has passed: a book held back waits for the next pass.
+  const trailingFlush = patched("session-book-trailing-flush");
 
   setHandler(marketBookSignal, (b) => {
-    if (b.seq > carry.lastBookSeq) {
-      carry.lastBookSeq = b.seq;
-      book = b;
-      bookDirty = true;
+    if (b.seq > state.lastBookSeq) {
+      state.lastBookSeq = b.seq;
+      state.book = b;
+      state.bookUnexamined = true;
     }
   });
   setHandler(fillsSignal, (fills) => {
-    fillQueue.push(...fills);
+    state.fillQueue.push(...fills);
   });
   setHandler(reconcileSignal, (snapshot) => {
-    reconcile = snapshot;
+    state.reconcile = snapshot;
   });
   setHandler(haltSignal, (req) => {
-    if (!carry.halted) log.info("session halted", { reason: req?.reason });
-    carry.halted = true;
-    haltChanged = true;
+    if (!state.halted) log.info("session halted", { reason: req?.reason });
+    state.halted = true;
+    state.haltPropagated = false;
   });
   setHandler(resumeSignal, () => {
-    if (carry.halted) log.info("session resumed");
-    carry.halted = false;
-    haltChanged = true;
+    if (state.halted) log.info("session resumed");
+    state.halted = false;
+    state.haltPropagated = false;
   });
   setHandler(positionStatusSignal, (status) => {
-    carry.positions[status.positionId] = status;
+    state.positions[status.positionId] = status;
   });
   setHandler(
     sessionStateQuery,
@@ -140,24 +189,56 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
       asset: market.asset,
       startMs: market.startMs,
       endMs: market.endMs,
-      halted: carry.halted,
-      positionsStarted: carry.positionsStarted,
+      halted: state.halted,
+      positionsStarted: state.positionsStarted,
       openPositions: openPositions(),
-      lastBookSeq: carry.lastBookSeq,
-      ...(book
-        ? { bestAsks: { up: book.up.asks[0]?.price ?? null, down: book.down.asks[0]?.price ?? null } }
+      lastBookSeq: state.lastBookSeq,
+      ...(state.book
+        ? {
+            bestAsks: {
+              up: state.book.up.asks[0]?.price ?? null,
+              down: state.book.down.asks[0]?.price ?? null,
+            },
+          }
         : {}),
-      runsSoFar: carry.runs,
+      runsSoFar: state.runs,
     }),
   );
 
   const openPositions = () =>
-    Object.values(carry.positions)
+    Object.values(state.positions)
       .filter((p) => !p.done)
       .map((p) => p.positionId);
-  const executing = () => Object.values(carry.positions).some((p) => p.executing);
+  const executing = () => Object.values(state.positions).some((p) => p.executing);
 
-  if (carry.runs === 0) {
+  /** The positions that want books and have not had the newest one, and when each may get it. */
+  function booksOwed(): { positionId: string; dueAtMs: number }[] {
+    const b = state.book;
+    if (!b) return [];
+    return Object.values(state.positions)
+      .filter((p) => p.wantsBooks && !p.done && (state.booksForwarded[p.positionId]?.seq ?? 0) < b.seq)
+      .map((p) => ({
+        positionId: p.positionId,
+        dueAtMs:
+          (state.booksForwarded[p.positionId]?.atMs ?? Number.NEGATIVE_INFINITY) + bookForwardIntervalMs,
+      }));
+  }
+  /** Fire times of the flush timers not fired yet. Timers are never cancelled (see workflows/position.ts). */
+  const flushTimers = new Set<number>();
+  function armFlush(atMs: number): void {
+    if (flushTimers.has(atMs)) return;
+    flushTimers.add(atMs);
+    void sleep(Math.max(1, atMs - Date.now())).then(() => {
+      flushTimers.delete(atMs);
+    });
+  }
+  /** A book is owed to a position and due now, or will be with no timer armed to send it. */
+  const booksDue = () => {
+    const now = Date.now();
+    return booksOwed().some((o) => o.dueAtMs <= now || !flushTimers.has(o.dueAtMs));
+  };
+
+  if (state.runs === 0) {
     upsertSearchAttributes([
       { key: MarketSlug, value: market.slug },
       { key: Asset, value: market.asset },
@@ -166,7 +247,7 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     log.info("session started", { slug: market.slug, startMs: market.startMs, endMs: market.endMs });
   }
 
-  if (!carry.feedStarted) {
+  if (!state.feedStarted) {
     try {
       await startChild(marketFeed, {
         workflowId: workflowIds.feed(market.slug),
@@ -177,13 +258,42 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     } catch (err) {
       if (!(err instanceof Error && err.name === "WorkflowExecutionAlreadyStartedError")) throw err;
     }
-    carry.feedStarted = true;
+    state.feedStarted = true;
+  }
+
+  async function forwardBooks(): Promise<void> {
+    const snapshot = state.book;
+    if (!snapshot) return;
+    const now = Date.now();
+    let due: string[];
+    if (trailingFlush) {
+      const owed = booksOwed();
+      due = owed.filter((o) => o.dueAtMs <= now).map((o) => o.positionId);
+      for (const o of owed) if (o.dueAtMs > now) armFlush(o.dueAtMs);
+    } else {
+      due = Object.values(state.positions)
+        .filter(
+          (p) =>
+            p.wantsBooks &&
+            !p.done &&
+            now - (state.booksForwarded[p.positionId]?.atMs ?? 0) >= bookForwardIntervalMs,
+        )
+        .map((p) => p.positionId);
+    }
+    for (const id of due) state.booksForwarded[id] = { atMs: now, seq: snapshot.seq };
+    await Promise.all(
+      due.map((id) =>
+        getExternalWorkflowHandle(id)
+          .signal(marketBookSignal, snapshot)
+          .catch(() => undefined),
+      ),
+    );
   }
 
   async function forward(): Promise<void> {
     const open = openPositions();
-    if (fillQueue.length > 0) {
-      const fills = fillQueue.splice(0);
+    if (state.fillQueue.length > 0) {
+      const fills = state.fillQueue.splice(0);
       await Promise.all(
         open.map((id) =>
           getExternalWorkflowHandle(id)
@@ -192,9 +302,9 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
         ),
       );
     }
-    if (reconcile) {
-      const snapshot = reconcile;
-      reconcile = undefined;
+    if (state.reconcile) {
+      const snapshot = state.reconcile;
+      delete state.reconcile;
       await Promise.all(
         open.map((id) =>
           getExternalWorkflowHandle(id)
@@ -203,53 +313,42 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
         ),
       );
     }
-    if (haltChanged) {
-      haltChanged = false;
-      const signal = carry.halted ? haltSignal : resumeSignal;
+    if (!state.haltPropagated) {
+      state.haltPropagated = true;
+      const halted = state.halted;
       await Promise.all(
         open.map((id) =>
-          (carry.halted
+          (halted
             ? getExternalWorkflowHandle(id).signal(haltSignal, {})
             : getExternalWorkflowHandle(id).signal(resumeSignal)
           ).catch(() => undefined),
         ),
       );
-      if (carry.halted) {
+      // Read again: a resume that arrived meanwhile is propagated on the next pass (as ever).
+      if (state.halted) {
         const cancelled = await exchange.cancelMarketOrders({ market: market.conditionId });
-        log.info("open orders cancelled on halt", { cancelled, signal: signal.name });
+        log.info("open orders cancelled on halt", { cancelled, signal: haltSignal.name });
       }
     }
-    if (book) {
-      const now = Date.now();
-      const snapshot = book;
-      const wanting = Object.values(carry.positions).filter(
-        (p) => p.wantsBooks && !p.done && now - (forwardedAt.get(p.positionId) ?? 0) >= bookForwardIntervalMs,
-      );
-      for (const p of wanting) forwardedAt.set(p.positionId, now);
-      await Promise.all(
-        wanting.map((p) =>
-          getExternalWorkflowHandle(p.positionId)
-            .signal(marketBookSignal, snapshot)
-            .catch(() => undefined),
-        ),
-      );
-    }
+    await forwardBooks();
   }
 
   async function maybeOpenPosition(snapshot: MarketBookSnapshot): Promise<void> {
     const now = Date.now();
-    if (carry.halted || executing()) return;
+    if (state.halted || executing()) return;
     if (now < market.startMs || now >= market.endMs - params.rebalanceFreezeMs) return;
-    if (carry.positionsStarted >= params.maxPositionsPerWindow) return;
+    if (state.positionsStarted >= params.maxPositionsPerWindow) return;
     const opportunity = detectOpportunity(
       snapshot,
       { ...rules, tickSize: snapshot.tickSize || rules.tickSize },
       params,
     );
     if (!opportunity) return;
-    carry.positionsStarted += 1;
-    const positionId = workflowIds.position(market.slug, carry.positionsStarted);
-    carry.positions[positionId] = { positionId, executing: true, wantsBooks: false, done: false };
+    state.positionsStarted += 1;
+    const positionId = workflowIds.position(market.slug, state.positionsStarted);
+    state.positions[positionId] = { positionId, executing: true, wantsBooks: false, done: false };
+    // The position starts with this book: it is not owed it again (and the interval does not apply yet).
+    if (trailingFlush) state.booksForwarded[positionId] = { atMs: 0, seq: snapshot.seq };
     await startChild(position, {
       workflowId: positionId,
       args: [
@@ -265,7 +364,7 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
       ],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      staticSummary: `${market.asset} arbitrage: ${opportunity.shares / 1e6} shares of each outcome at ≤ ${opportunity.upLimitPrice / 1e6} / ${opportunity.downLimitPrice / 1e6}`,
+      staticSummary: `${market.asset} arbitrage: ${opportunity.upShares / 1e6} Up at ≤ ${opportunity.upLimitPrice / 1e6}, ${opportunity.downShares / 1e6} Down at ≤ ${opportunity.downLimitPrice / 1e6}`,
       memo: {
         detectedAtMs: now,
         spread: opportunity.spread,
@@ -287,24 +386,30 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
   });
   while (!ended) {
     await condition(
-      () => ended || bookDirty || fillQueue.length > 0 || reconcile !== undefined || haltChanged,
+      () =>
+        ended ||
+        state.bookUnexamined ||
+        state.fillQueue.length > 0 ||
+        state.reconcile !== undefined ||
+        !state.haltPropagated ||
+        (trailingFlush && booksDue()),
     );
-    const snapshot = bookDirty ? book : undefined;
-    bookDirty = false;
+    const snapshot = state.bookUnexamined ? state.book : undefined;
+    state.bookUnexamined = false;
     if (snapshot) await maybeOpenPosition(snapshot);
     await forward();
 
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > params.historyEventLimit) {
       log.info("continuing as new", { historyLength: info.historyLength });
-      await continueAsNew<typeof marketSession>({
-        market,
-        params,
-        carry: { ...carry, runs: carry.runs + 1 },
-      });
+      // Handlers only mutate the state (none awaits), but wait for them as the pattern requires:
+      // then the whole state, with whatever arrived meanwhile, goes to the next run.
+      await condition(allHandlersFinished);
+      state.runs += 1;
+      await continueAsNew<typeof marketSession>({ market, params, state });
     }
   }
   if (!market.slug) throw ApplicationFailure.nonRetryable("market without a slug");
-  log.info("session ended", { positionsStarted: carry.positionsStarted });
-  return { positionsStarted: carry.positionsStarted };
+  log.info("session ended", { positionsStarted: state.positionsStarted });
+  return { positionsStarted: state.positionsStarted };
 }

@@ -16,6 +16,10 @@ export interface PositionView {
   guaranteedPnl: Micros;
   rebalanceTrades: number;
   orders: number;
+  /** Orders whose outcome is not final yet (in flight, delayed at the venue, or unknown). */
+  openOrders: number;
+  /** Fills held back because they may belong to an order whose id is not known yet. */
+  bufferedFills: number;
   pnl?: Micros;
   winner?: "UP" | "DOWN";
 }

@@ -39,8 +39,16 @@ import {
   type Trade,
 } from "@polymarket/clob-client-v2";
 import axios from "axios";
-import { keccak256, type Signer, type TypedDataDomain, TypedDataEncoder, toUtf8Bytes, Wallet } from "ethers";
-import { type Micros, ONE, parseMicros, parseOptionalMicros } from "../../src/money";
+import { type Signer, type TypedDataDomain, TypedDataEncoder, Wallet } from "ethers";
+import { formatMicros, type Micros, parseMicros, parseOptionalMicros } from "../../src/money";
+import {
+  amountRuleViolation,
+  isMarketable,
+  MIN_MARKETABLE_BUY_AMOUNT,
+  type OrderAmounts,
+  OrderAmountsError,
+  orderAmounts as venueOrderAmounts,
+} from "../../src/protocol/amounts";
 import {
   exchangeDomain,
   ORDER_TYPES,
@@ -48,6 +56,7 @@ import {
   ZERO_BYTES32,
 } from "../../src/protocol/order-signing";
 import {
+  BelowMinimumSize,
   type ClassifiedVenueError,
   classifyClientError,
   classifyOrderEntry,
@@ -123,16 +132,22 @@ export interface OrderIntent {
   side: OrderSide;
   /** Limit price, a multiple of `tickSize`, within [tick, 1 − tick]. */
   price: Micros;
-  /** Shares, a multiple of 0.01 (the client's size precision for every tick size). */
+  /**
+   * Shares, a multiple of 0.01 (the client's size precision for every tick size). A marketable BUY
+   * signs for at least this many (src/protocol/amounts.ts `orderAmounts`).
+   */
   size: Micros;
   /** The market's current tick: 0.1, 0.01, 0.005, 0.0025, 0.001 or 0.0001. */
   tickSize: Micros;
+  /** The market's minimum order size in shares, when known: a smaller `size` is refused locally. Not signed. */
+  minOrderSize?: Micros;
   /** Neg-risk markets settle on a different exchange contract (another EIP-712 domain). */
   negRisk: boolean;
   /**
    * Order salt: a non-negative safe integer, because the client sends it as a JSON number
    * (`parseInt(order.salt, 10)` in dist/types/ordersV2.cjs) and a larger value would reach the
-   * venue altered, breaking the signature. See {@link deriveOrderSalt}.
+   * venue altered, breaking the signature. The workflows derive it from the position id and the order's
+   * sequence number (src/session/ids.ts `orderSalt`).
    */
   salt: number;
   /** Creation time in milliseconds, as the client stamps it (signed). */
@@ -168,6 +183,11 @@ export type VenueOrder = {
 export interface SignedVenueOrder {
   /** EIP-712 hash of the order: the venue's order id. */
   orderHash: string;
+  /**
+   * The order type its amounts were built for: a marketable (FAK/FOK) order's amounts differ from a
+   * limit (GTC/GTD) order's, so it may only be posted as a type of the same kind.
+   */
+  orderType: TimeInForce;
   order: VenueOrder;
 }
 
@@ -326,12 +346,6 @@ export const MAX_BATCH_ORDERS = 15;
 const DEFAULT_FEE_PARAMS_TTL_MS = 300_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
-/** Tick sizes the client knows how to round for (dist/order-builder/helpers/roundingConfig.cjs). */
-const TICK_SIZES: ReadonlySet<Micros> = new Set([100_000, 10_000, 5_000, 2_500, 1_000, 100]);
-
-/** Order sizes carry two decimals of a share at every tick size. */
-const SIZE_STEP: Micros = 10_000;
-
 const SIGNATURE_TYPES: ReadonlySet<number> = new Set([
   SignatureTypeV2.EOA,
   SignatureTypeV2.POLY_PROXY,
@@ -339,15 +353,8 @@ const SIGNATURE_TYPES: ReadonlySet<number> = new Set([
 ]);
 
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
-const SALT_MASK = (1n << 53n) - 1n;
 
-/**
- * A salt for {@link OrderIntent.salt} derived from a stable key (e.g. the workflow id and the
- * intent's sequence number): the low 53 bits of keccak256(key).
- */
-export function deriveOrderSalt(key: string): number {
-  return Number(BigInt(keccak256(toUtf8Bytes(key))) & SALT_MASK);
-}
+const ORDER_TYPE_NAMES: ReadonlySet<string> = new Set<TimeInForce>(["GTC", "GTD", "FOK", "FAK"]);
 
 // ---------------------------------------------------------------------------------------------
 // Transport observation
@@ -590,6 +597,12 @@ function assertPlaceable(
   postOnly: boolean,
   batch: boolean,
 ): void {
+  if (isMarketable(orderType) !== isMarketable(signed.orderType)) {
+    throw new Rejected(
+      `an order signed as ${signed.orderType} cannot be posted as ${orderType} (marketable and limit orders have different amounts)`,
+      { batch },
+    );
+  }
   if (postOnly && (orderType === "FOK" || orderType === "FAK")) {
     throw new Rejected(`post-only applies to resting orders (GTC/GTD), not ${orderType}`, { batch });
   }
@@ -599,30 +612,53 @@ function assertPlaceable(
     throw new Rejected(`a ${orderType} order cannot carry an expiration`, { batch });
 }
 
-/** makerAmount / takerAmount in 6-decimal base units, exactly as the client derives them. */
-function orderAmounts(intent: OrderIntent): { makerAmount: bigint; takerAmount: bigint } {
-  if (!TICK_SIZES.has(intent.tickSize)) {
-    throw new Rejected(`unsupported tick size ${intent.tickSize} micros`);
+/**
+ * makerAmount / takerAmount in 6-decimal base units, by the venue's precision rules for the order's
+ * kind (src/protocol/amounts.ts `orderAmounts`: a limit order's are exactly what the client's
+ * `createOrder` signs; a marketable BUY spends pUSD rounded up to the cent for shares rounded down to 4
+ * decimals), then held to the venue's acceptance rules so that nothing it would refuse is sent:
+ * OffTick for a price off the tick or outside [tick, 1 − tick], Rejected for an unknown tick or a bad
+ * size, BelowMinimumSize for a size under the market's minimum (when the intent knows it) or a
+ * marketable BUY under $1 (with the venue's own text).
+ */
+function orderAmounts(intent: OrderIntent, orderType: TimeInForce): OrderAmounts {
+  if (!ORDER_TYPE_NAMES.has(orderType)) {
+    throw new Rejected(`unknown order type ${JSON.stringify(orderType)} (GTC, GTD, FOK or FAK)`);
   }
-  if (!Number.isSafeInteger(intent.price) || intent.price % intent.tickSize !== 0) {
-    throw new OffTick(`price ${intent.price} micros is not on the ${intent.tickSize}-micro tick`, {
+  const marketable = isMarketable(orderType);
+  let amounts: OrderAmounts;
+  try {
+    amounts = venueOrderAmounts({
+      side: intent.side,
+      price: intent.price,
+      shares: intent.size,
       tickSize: intent.tickSize,
+      marketable,
     });
+  } catch (error) {
+    if (!(error instanceof OrderAmountsError)) throw error;
+    if (error.problem === "price") throw new OffTick(error.message, { tickSize: intent.tickSize });
+    throw new Rejected(error.message);
   }
-  if (intent.price < intent.tickSize || intent.price > ONE - intent.tickSize) {
-    throw new OffTick(`price ${intent.price} micros is outside [tick, 1 - tick]`, {
-      tickSize: intent.tickSize,
-    });
+  if (intent.minOrderSize !== undefined && intent.size < intent.minOrderSize) {
+    throw new BelowMinimumSize(
+      `Size (${formatMicros(intent.size)}) lower than the minimum: ${formatMicros(intent.minOrderSize)}`,
+      { minimumSize: intent.minOrderSize },
+    );
   }
-  if (!Number.isSafeInteger(intent.size) || intent.size <= 0 || intent.size % SIZE_STEP !== 0) {
-    throw new Rejected(`size ${intent.size} micros must be a positive multiple of 0.01 shares`);
+  const violation = amountRuleViolation({
+    side: intent.side,
+    ...amounts,
+    tickSize: intent.tickSize,
+    marketable,
+  });
+  if (violation !== undefined) {
+    if (marketable && intent.side === "BUY" && amounts.makerAmount < MIN_MARKETABLE_BUY_AMOUNT) {
+      throw new BelowMinimumSize(violation);
+    }
+    throw new Rejected(violation);
   }
-  // size has 2 decimals and price at most 4, so the notional is an exact number of micros.
-  const shares = BigInt(intent.size);
-  const notional = (shares * BigInt(intent.price)) / 1_000_000n;
-  return intent.side === "BUY"
-    ? { makerAmount: notional, takerAmount: shares }
-    : { makerAmount: shares, takerAmount: notional };
+  return amounts;
 }
 
 function assertIntentFields(intent: OrderIntent): void {
@@ -700,12 +736,14 @@ export class Exchange {
 
   /**
    * Signs an order with the intent's own salt and timestamp (the client cannot; see the module
-   * comment). Deterministic: the same intent gives the same hash and signature. Local checks throw
-   * OffTick (price off the tick or out of range) or Rejected (bad size or fields).
+   * comment), with the amounts the venue accepts for `orderType` (marketable FAK/FOK or limit GTC/GTD;
+   * see `orderAmounts`). Deterministic: the same intent and order type give the same hash and signature.
+   * Local checks throw OffTick (price off the tick or out of range), BelowMinimumSize (size under the
+   * intent's `minOrderSize`, marketable BUY under $1) or Rejected (unknown tick, bad size or fields).
    */
-  async buildSignedOrder(intent: OrderIntent): Promise<SignedVenueOrder> {
+  async buildSignedOrder(intent: OrderIntent, orderType: TimeInForce): Promise<SignedVenueOrder> {
     assertIntentFields(intent);
-    const { makerAmount, takerAmount } = orderAmounts(intent);
+    const { makerAmount, takerAmount } = orderAmounts(intent, orderType);
     const signer = await this.#address();
     const maker = this.#funderAddress ?? signer;
     const domain = exchangeDomain(this.#chainId, intent.negRisk);
@@ -725,6 +763,7 @@ export class Exchange {
     const signature = await this.#signer.signTypedData(domain, ORDER_TYPES, message);
     return {
       orderHash: TypedDataEncoder.hash(domain, ORDER_TYPES, message),
+      orderType,
       order: {
         ...message,
         side: intent.side === "BUY" ? Side.BUY : Side.SELL,

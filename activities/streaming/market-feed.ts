@@ -4,9 +4,10 @@
  *
  * - Market channel (the two tokens) → L2 books → a conflated MarketBookSnapshot (SIGNALS.marketBook):
  *   latest wins, sent at once when quiet, at most one signal in flight, rate-bounded when busy.
- * - User channel (our API key, this market) → our fills (SIGNALS.fills) and order updates
- *   (SIGNALS.orderUpdates): never conflated nor dropped, batched per event-loop turn, delivered in order
- *   and retried while the failure is transient.
+ * - User channel (our API key, this market) → our fills (SIGNALS.fills): never conflated nor dropped,
+ *   batched per event-loop turn, delivered in order and retried while the failure is transient. Order
+ *   events are only counted (frame stats): no workflow needs them — positions learn about their orders
+ *   from fills and by reading them back — and each signal would be a history event for nothing.
  * - Whenever the user channel (re)connects — so once at start, on every attempt, and after every
  *   reconnect — open orders and trades are read over REST and sent as SIGNALS.reconcile, since anything
  *   may have been missed while disconnected.
@@ -29,13 +30,12 @@ import {
   FrameStats,
   type FrameStatsSnapshot,
 } from "../../src/protocol/frames";
-import { type OrderUpdate, type OurFill, SIGNALS } from "../../src/session/messages";
+import { type OurFill, SIGNALS } from "../../src/session/messages";
 import { Conflator, type ConflatorStats, systemScheduler } from "../../src/streaming/conflation";
 import {
   buildReconcileSnapshot,
   fillKey,
   fillsFromTradeEvent,
-  orderUpdateFromEvent,
   type RestOpenOrder,
   type RestTrade,
 } from "../../src/streaming/fills";
@@ -84,7 +84,6 @@ export interface StreamMarketResult {
   resumedAfterSeq: number;
   snapshotsSent: number;
   fillsSignalled: number;
-  orderUpdatesSignalled: number;
   reconciles: number;
   lastReconcileAtMs: number | null;
   /** Frames on both channels, all attempts included. */
@@ -216,7 +215,6 @@ class MarketFeed {
 
   private readonly seenFills = new Set<string>();
   private pendingFills: OurFill[] = [];
-  private pendingOrders: OrderUpdate[] = [];
   private flushScheduled: NodeJS.Immediate | undefined;
 
   private readonly queue: QueuedSignal[] = [];
@@ -240,7 +238,6 @@ class MarketFeed {
   private counters = {
     snapshotsSent: 0,
     fillsSignalled: 0,
-    orderUpdatesSignalled: 0,
     reconciles: 0,
     signalFailures: 0,
   };
@@ -417,14 +414,12 @@ class MarketFeed {
           this.seenFills.add(key);
           this.pendingFills.push(fill);
         }
-      } else if (event.type === "order" && event.market === this.input.conditionId) {
-        this.pendingOrders.push(orderUpdateFromEvent(event));
       }
     }
-    if (this.pendingFills.length > 0 || this.pendingOrders.length > 0) this.scheduleFlush();
+    if (this.pendingFills.length > 0) this.scheduleFlush();
   }
 
-  /** Everything that arrives within one turn of the event loop goes out as one signal per kind. */
+  /** The fills that arrive within one turn of the event loop go out as one signal. */
   private scheduleFlush(): void {
     this.flushScheduled ??= setImmediate(() => {
       this.flushScheduled = undefined;
@@ -441,11 +436,6 @@ class MarketFeed {
       const fills = this.pendingFills;
       this.pendingFills = [];
       this.enqueue({ name: SIGNALS.fills, payload: fills, count: fills.length });
-    }
-    if (this.pendingOrders.length > 0) {
-      const orders = this.pendingOrders;
-      this.pendingOrders = [];
-      this.enqueue({ name: SIGNALS.orderUpdates, payload: orders, count: orders.length });
     }
   }
 
@@ -562,7 +552,6 @@ class MarketFeed {
 
   private countDelivered(item: QueuedSignal): void {
     if (item.name === SIGNALS.fills) this.counters.fillsSignalled += item.count;
-    else if (item.name === SIGNALS.orderUpdates) this.counters.orderUpdatesSignalled += item.count;
     else if (item.name === SIGNALS.reconcile) this.counters.reconciles += 1;
   }
 

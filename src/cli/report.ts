@@ -127,7 +127,10 @@ export function acquireEmbeddedLock(dataDir: string): EmbeddedLock {
 
 const NUMERIC = /^-?\d+(\.\d+)?$/;
 
-/** Formats one section as an aligned text table: numbers right-aligned, "(no data)" when empty. */
+/**
+ * Formats one section as an aligned text table: numbers right-aligned, "(no data)" when empty; the
+ * section's note, if any, under its title.
+ */
 export function formatSection(section: ReportSection): string {
   const rows = section.rows.length > 0 ? section.rows : [["(no data)"]];
   const widths = section.columns.map((c, i) =>
@@ -143,6 +146,7 @@ export function formatSection(section: ReportSection): string {
       .trimEnd();
   return [
     section.title,
+    ...(section.note ? [`  (${section.note})`] : []),
     `  ${line(section.columns, false)}`,
     `  ${widths.map((w) => "-".repeat(w)).join("  ")}`,
     ...rows.map((r) => `  ${line(r, section.rows.length > 0)}`),

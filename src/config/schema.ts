@@ -64,8 +64,10 @@ export const ConfigSchema = z.object({
   arbitrage: z
     .object({
       minSpread: usd().default(20_000),
-      budgetPerTrade: usd().default(10_000_000),
-      maxPositionCost: usd().default(25_000_000),
+      // Sized for the venue's minimums (5 shares, $1): see the README, "The rebalancing rule". A hedge that
+      // locks in a profit costs less than $1 a pair, so completing one fits within 40.
+      budgetPerTrade: usd().default(25_000_000),
+      maxPositionCost: usd().default(40_000_000),
       rebalanceThreshold: ratio().default(0.8),
       minRebalanceProfitPerShare: usd().default(20_000),
       rebalanceFreezeMs: int().pipe(z.number().min(0)).default(60_000),

@@ -8,7 +8,12 @@
  *   rebalance threshold, with something filled; it was rebalanced when position_balanced_at is set;
  * - Rebalancing Rate: rebalanced partial fills / partial fills;
  * - Avg Time to Rebalance: order_filled_at → position_balanced_at over rebalanced partial fills;
- * - Rebalancing Profit: Σ rebalance_trades.profit of SUCCESS and PARTIAL attempts;
+ * - Rebalancing Profit: rebalance_trades.profit of the SUCCESS and PARTIAL attempts, which is the profit as
+ *   the seed means it (and as the position workflow records it from the fills obtained), summed apart for
+ *   the two kinds because they are different quantities: a SELL's gain over the leg's average entry, net of
+ *   fees (shares × (net price − entry)); a BUY's guaranteed P&L that the position locks in after it (the
+ *   position's whole locked-in P&L, not an increment: not the improvement of the guaranteed P&L, which is
+ *   about $0.50 a share whenever a gap closes);
  * - Avoided Losses: over rebalanced, resolved partial fills, actual profit minus what the ORIGINAL
  *   position would have made under the actual winner (winning side's initial shares × $1 − initial cost):
  *   the loss it would have had minus the loss it had. Net: negative when rebalancing gave up more upside
@@ -82,6 +87,8 @@ export async function runAnalysis(pool: Pool): Promise<AnalysisResult[]> {
 
 export interface ReportSection {
   title: string;
+  /** What the numbers mean, when the title alone would mislead. */
+  note?: string;
   columns: string[];
   /** Display strings, one per column; empty when there is nothing to report yet. */
   rows: string[][];
@@ -96,6 +103,7 @@ type Format = "int" | "money" | "pct" | "num";
 
 interface MetricQuery {
   title: string;
+  note?: string;
   sql: string;
   /** [column label, result field, format] */
   columns: readonly (readonly [string, string, Format])[];
@@ -177,16 +185,21 @@ FROM timed`,
   },
   {
     title: "Rebalancing profit",
+    note:
+      "the seed's profit of each filled rebalancing trade: a SELL's gain over the leg's average entry, net " +
+      "of fees; a BUY's guaranteed P&L that the position locks in after it (the whole position's, not an increment)",
     population: "filled_trades",
     columns: [
       ["filled rebalancing trades", "filled_trades", "int"],
       ["positions", "positions", "int"],
-      ["profit", "profit", "money"],
+      ["SELL gain over entry", "sell_gain", "money"],
+      ["BUY locked-in P&L", "buy_locked_in", "money"],
     ],
     sql: `SELECT
     count(*) AS filled_trades,
     count(DISTINCT trade_id) AS positions,
-    COALESCE(sum(profit), 0) AS profit
+    COALESCE(sum(profit) FILTER (WHERE action LIKE 'SELL%'), 0) AS sell_gain,
+    COALESCE(sum(profit) FILTER (WHERE action LIKE 'BUY%'), 0) AS buy_locked_in
 FROM rebalance_trades
 WHERE status IN ('SUCCESS', 'PARTIAL')`,
   },
@@ -289,6 +302,7 @@ export async function runReport(pool: Pool, options: ReportOptions = {}): Promis
     const populated = rows.filter((r) => Number(r[q.population] ?? 0) > 0);
     sections.push({
       title: q.title,
+      ...(q.note ? { note: q.note } : {}),
       columns: q.columns.map(([label]) => label),
       rows: populated.map((r) => q.columns.map(([, field, format]) => display(r[field], format))),
     });

@@ -9,11 +9,13 @@
  * - `positionId` is trades.id (the seed's "trade"); `tradeId` on a fill is the venue's trade id.
  * - Every write is an idempotent upsert, safe to repeat (Temporal retries activities):
  *   - a null or omitted optional field means "not known here" and keeps what is stored;
- *   - counters and matched sizes never decrease; fill statuses only move forward;
+ *   - counters and matched sizes never decrease; a fill's status changes only as the venue's lifecycle
+ *     allows (the one rule in src/protocol/trade-status.ts, shared with the position ledger);
  *   - a RESOLVED position is final: later upsertPosition calls leave it untouched.
  */
 import type { Pool } from "pg";
 import { formatMicros, type Micros, parseMicros } from "../money";
+import { tradeStatusTransitions } from "../protocol/trade-status";
 
 export type PositionStatus = "OPEN" | "BALANCED" | "IMBALANCED" | "RESOLVED" | "ABANDONED";
 export type RebalanceAction = "SELL_YES" | "SELL_NO" | "BUY_YES" | "BUY_NO";
@@ -24,7 +26,7 @@ export type RebalanceTradeStatus = "SUCCESS" | "FAILED" | "PARTIAL";
 export type Outcome = "YES" | "NO";
 export type OrderSide = "BUY" | "SELL";
 export type OrderType = "GTC" | "GTD" | "FOK" | "FAK";
-/** The venue's trade status: MATCHED → (RETRYING) → MINED → CONFIRMED, or FAILED. */
+/** The venue's trade status: MATCHED → (RETRYING) → MINED → CONFIRMED, or FAILED (both terminal). */
 export type FillStatus = "MATCHED" | "MINED" | "CONFIRMED" | "RETRYING" | "FAILED";
 
 /** A position's current state (trades row). Resolution is written by resolvePosition. */
@@ -213,7 +215,7 @@ export interface StoredFill extends Required<FillRecord> {
 export interface FillUpsertResult {
   /** The status stored after the call (a stale status leaves the newer one in place). */
   status: FillStatus;
-  /** Whether this call inserted the fill or moved its status forward. */
+  /** Whether this call inserted the fill or moved its status on (as the venue's lifecycle allows). */
   changed: boolean;
 }
 
@@ -527,17 +529,15 @@ export async function upsertOrder(pool: Pool, o: OrderRecord): Promise<void> {
   );
 }
 
-/** Rank of a fill status: a fill only moves to a higher rank. CONFIRMED and FAILED are both final. */
-export const FILL_STATUS_RANK: Readonly<Record<FillStatus, number>> = {
-  MATCHED: 1,
-  RETRYING: 2,
-  MINED: 3,
-  CONFIRMED: 4,
-  FAILED: 4,
-};
-
-const rankSql = (col: string) =>
-  `(CASE ${col} WHEN 'MATCHED' THEN 1 WHEN 'RETRYING' THEN 2 WHEN 'MINED' THEN 3 ELSE 4 END)`;
+/**
+ * SQL that is true when the status `next` may replace the stored `current`: the (current, next) pairs the
+ * one rule allows (tradeStatusReplaces, src/protocol/trade-status.ts), spelled out. Generated, never
+ * written by hand, so the table and the position ledger cannot disagree.
+ */
+function fillStatusReplacesSql(next: string, current: string): string {
+  const pairs = tradeStatusTransitions().map(([c, n]) => `('${c}', '${n}')`);
+  return `((${current}, ${next}) IN (${pairs.join(", ")}))`;
+}
 
 export async function upsertFill(pool: Pool, f: FillRecord): Promise<FillUpsertResult> {
   const { rows } = await pool.query<{ status: FillStatus }>(
@@ -551,7 +551,7 @@ export async function upsertFill(pool: Pool, f: FillRecord): Promise<FillUpsertR
         size = EXCLUDED.size,
         fee = EXCLUDED.fee,
         updated_at = EXCLUDED.updated_at
-     WHERE ${rankSql("EXCLUDED.status")} > ${rankSql("t.status")}
+     WHERE ${fillStatusReplacesSql("EXCLUDED.status", "t.status")}
      RETURNING status`,
     [
       f.tradeId,

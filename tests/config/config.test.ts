@@ -22,8 +22,8 @@ describe("configuration", () => {
     const c = loadConfig({ env: {} });
     expect(c.arbitrage).toEqual({
       minSpread: 20_000,
-      budgetPerTrade: 10_000_000,
-      maxPositionCost: 25_000_000,
+      budgetPerTrade: 25_000_000,
+      maxPositionCost: 40_000_000,
       rebalanceThreshold: 0.8,
       minRebalanceProfitPerShare: 20_000,
       rebalanceFreezeMs: 60_000,

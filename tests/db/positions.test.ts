@@ -19,6 +19,7 @@ import {
   upsertTelemetry,
 } from "../../src/db/positions";
 import { freshDatabase } from "../helpers/database";
+import { STATUS_REPLACES } from "../strategy/trade-status-cases";
 
 const T0 = Date.parse("2025-12-31T17:01:00.000Z");
 const END = Date.parse("2025-12-31T17:15:00.000Z");
@@ -339,6 +340,35 @@ describe("position ledger repository", () => {
       changed: false,
     });
     expect(await count(db, "fills WHERE order_id = '0xorder'")).toBe(2);
+  });
+
+  it("changes a fill's status exactly as the position ledger does (the shared expectations)", async () => {
+    let n = 0;
+    for (const [current, next, replaces] of STATUS_REPLACES) {
+      n += 1;
+      const fill: FillRecord = {
+        tradeId: `status-case-${n}`,
+        orderId: "0xstatus",
+        market: "0xcond",
+        tokenId: "up-token",
+        side: "BUY",
+        role: "TAKER",
+        price: 480_000,
+        size: 10_000_000,
+        fee: 364_000,
+        status: current,
+        matchedAtMs: T0,
+        updatedAtMs: T0,
+      };
+      expect(await upsertFill(db.pool, fill)).toEqual({ status: current, changed: true });
+      const result = await upsertFill(db.pool, { ...fill, status: next, updatedAtMs: T0 + 1 });
+      expect([current, next, result]).toEqual([
+        current,
+        next,
+        { status: replaces ? next : current, changed: replaces },
+      ]);
+      expect((await getFill(db.pool, fill.tradeId, fill.orderId))?.status).toBe(replaces ? next : current);
+    }
   });
 
   it("resolves a position and its telemetry, idempotently and finally", async () => {

@@ -237,9 +237,19 @@ describe("ballast report", () => {
     expect(table(sections, "Time to rebalance")).toEqual([
       { rebalanced: "1", "avg s": "120.0", "min s": "120.0", "max s": "120.0" },
     ]);
+    // The seed's profit, apart per kind: C's SELL gained 2 × (0.50 − 0.48) = 0.04 over entry; B's BUY left
+    // the position locking in 10 − 9.58 = 0.42.
     expect(table(sections, "Rebalancing profit")).toEqual([
-      { "filled rebalancing trades": "2", positions: "2", profit: "0.46" },
+      {
+        "filled rebalancing trades": "2",
+        positions: "2",
+        "SELL gain over entry": "0.04",
+        "BUY locked-in P&L": "0.42",
+      },
     ]);
+    expect(sections.find((s) => s.title === "Rebalancing profit")?.note).toMatch(
+      /SELL's gain over the leg's average entry.*BUY's guaranteed P&L that the position locks in after it/,
+    );
     expect(table(sections, "Avoided losses")).toEqual([
       {
         "rebalanced & resolved": "1",
@@ -287,6 +297,15 @@ describe("ballast report", () => {
         "  partial fills  rebalanced  rebalancing rate %",
         "  -------------  ----------  ------------------",
         "              2           1                50.0",
+      ].join("\n"),
+    );
+    expect(text).toContain(
+      [
+        "Rebalancing profit",
+        "  (the seed's profit of each filled rebalancing trade: a SELL's gain over the leg's average entry, net " +
+          "of fees; a BUY's guaranteed P&L that the position locks in after it (the whole position's, not an " +
+          "increment))",
+        "  filled rebalancing trades  positions  SELL gain over entry  BUY locked-in P&L",
       ].join("\n"),
     );
     expect(text).toContain(

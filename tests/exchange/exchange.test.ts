@@ -3,6 +3,7 @@ import { inspect } from "node:util";
 import { getContractConfig, OrderBuilder, Side } from "@polymarket/clob-client-v2";
 import { type HDNodeWallet, TypedDataEncoder, verifyTypedData, Wallet } from "ethers";
 import {
+  BelowMinimumSize,
   InsufficientBalance,
   OffTick,
   PostOnlyWouldCross,
@@ -16,7 +17,6 @@ import {
 import {
   type ApiCredentials,
   createExchange,
-  deriveOrderSalt,
   Exchange,
   type ExchangeOptions,
   type OrderIntent,
@@ -90,11 +90,12 @@ function placed(orderId: string, extra: Record<string, unknown> = {}) {
 
 describe("buildSignedOrder", () => {
   it("derives maker and taker amounts exactly", async () => {
-    const buy = await exchange().buildSignedOrder(intent());
+    const buy = await exchange().buildSignedOrder(intent(), "GTC");
     expect(buy.order.makerAmount).toBe("5500000");
     expect(buy.order.takerAmount).toBe("10000000");
     const sell = await exchange().buildSignedOrder(
       intent({ side: "SELL", price: m("0.4321"), tickSize: 100 }),
+      "GTC",
     );
     expect(sell.order.makerAmount).toBe("10000000");
     expect(sell.order.takerAmount).toBe("4321000");
@@ -102,15 +103,15 @@ describe("buildSignedOrder", () => {
   });
 
   it("is deterministic: the same intent gives the same hash and signature", async () => {
-    const a = await exchange().buildSignedOrder(intent());
-    const b = await exchange().buildSignedOrder(intent());
+    const a = await exchange().buildSignedOrder(intent(), "GTC");
+    const b = await exchange().buildSignedOrder(intent(), "GTC");
     expect(b).toEqual(a);
-    const other = await exchange().buildSignedOrder(intent({ salt: 123_456_790 }));
+    const other = await exchange().buildSignedOrder(intent({ salt: 123_456_790 }), "GTC");
     expect(other.orderHash).not.toBe(a.orderHash);
   });
 
   it("is signed by the wallet under the V2 exchange domain", async () => {
-    const signed = await exchange().buildSignedOrder(intent({ negRisk: true }));
+    const signed = await exchange().buildSignedOrder(intent({ negRisk: true }), "GTC");
     const { negRiskExchangeV2 } = getContractConfig(137);
     const domain = {
       name: "Polymarket CTF Exchange",
@@ -155,6 +156,7 @@ describe("buildSignedOrder", () => {
       );
       const ours = await exchange().buildSignedOrder(
         intent({ negRisk, salt: Math.round(0.25 * TIMESTAMP_MS), timestampMs: TIMESTAMP_MS }),
+        "GTC",
       );
       expect(ours.order).toEqual(official);
     } finally {
@@ -163,28 +165,115 @@ describe("buildSignedOrder", () => {
     }
   });
 
-  it("refuses intents the venue would reject or the client would garble", async () => {
-    expect(await thrown(exchange().buildSignedOrder(intent({ price: m("0.555") })))).toBeInstanceOf(OffTick);
-    expect(await thrown(exchange().buildSignedOrder(intent({ price: m("0.995") })))).toBeInstanceOf(OffTick);
-    expect(await thrown(exchange().buildSignedOrder(intent({ size: m("10.005") })))).toBeInstanceOf(Rejected);
-    expect(await thrown(exchange().buildSignedOrder(intent({ salt: 2 ** 53 })))).toBeInstanceOf(Rejected);
-    expect(await thrown(exchange().buildSignedOrder(intent({ tickSize: m("0.02") })))).toBeInstanceOf(
-      Rejected,
+  it("signs a marketable BUY by the venue's rules: pUSD to the cent, shares to 4 decimals", async () => {
+    // 10.63 × 0.47 = 4.9961 (refused by the venue as a FAK) → $5.00; 5.00 / 0.47 = 10.638297… → 10.6382.
+    const entry = intent({ price: m("0.47"), size: m("10.63") });
+    for (const type of ["FAK", "FOK"] as const) {
+      const signed = await exchange().buildSignedOrder(entry, type);
+      expect([signed.order.makerAmount, signed.order.takerAmount]).toEqual(["5000000", "10638200"]);
+      expect(signed.orderType).toBe(type);
+    }
+    // As a limit order the same intent keeps the exact product.
+    const limit = await exchange().buildSignedOrder(entry, "GTC");
+    expect([limit.order.makerAmount, limit.order.takerAmount]).toEqual(["4996100", "10630000"]);
+    // At tick 0.001: 10.01 × 0.985 = 9.85985 → 9.86; 9.86 / 0.985 = 10.010152… → 10.0101 (not 5 decimals).
+    const fine = await exchange().buildSignedOrder(
+      intent({ price: m("0.985"), size: m("10.01"), tickSize: m("0.001") }),
+      "FAK",
     );
+    expect([fine.order.makerAmount, fine.order.takerAmount]).toEqual(["9860000", "10010100"]);
   });
 
-  it("derives salts from keys as safe integers", () => {
-    const salt = deriveOrderSalt("arb-BTC-2026-05-01T12:00/leg-up/1");
-    expect(Number.isSafeInteger(salt)).toBe(true);
-    expect(deriveOrderSalt("arb-BTC-2026-05-01T12:00/leg-up/1")).toBe(salt);
-    expect(deriveOrderSalt("arb-BTC-2026-05-01T12:00/leg-up/2")).not.toBe(salt);
+  it("signs a marketable SELL's pUSD down to 4 decimals, never above its limit", async () => {
+    // 10.01 × 0.985 = 9.85985 → 9.8598.
+    const sell = await exchange().buildSignedOrder(
+      intent({ side: "SELL", price: m("0.985"), size: m("10.01"), tickSize: m("0.001") }),
+      "FAK",
+    );
+    expect([sell.order.makerAmount, sell.order.takerAmount]).toEqual(["10010000", "9859800"]);
+  });
+
+  it("signs the same marketable BUY as the official client's market order for that pUSD", async () => {
+    const now = jest.spyOn(Date, "now").mockReturnValue(TIMESTAMP_MS);
+    const random = jest.spyOn(Math, "random").mockReturnValue(0.25);
+    try {
+      const clientSigner = {
+        getAddress: () => wallet.getAddress(),
+        _signTypedData: (domain: object, types: never, value: Record<string, unknown>) =>
+          wallet.signTypedData(domain, types, value),
+      };
+      const official = await new OrderBuilder(clientSigner, 137).buildMarketOrder(
+        { tokenID: TOKEN, price: 0.47, amount: 5, side: Side.BUY },
+        { tickSize: "0.01", negRisk: false },
+        2,
+      );
+      const ours = await exchange().buildSignedOrder(
+        intent({
+          price: m("0.47"),
+          size: m("10.63"),
+          salt: Math.round(0.25 * TIMESTAMP_MS),
+          timestampMs: TIMESTAMP_MS,
+        }),
+        "FAK",
+      );
+      expect(ours.order).toEqual(official);
+    } finally {
+      now.mockRestore();
+      random.mockRestore();
+    }
+  });
+
+  it("refuses locally a marketable BUY under $1 and a size under the market's minimum", async () => {
+    // 5 × 0.19 = 0.95 → $0.95 < $1, with the venue's own words.
+    const cheap = await thrown(
+      exchange().buildSignedOrder(intent({ price: m("0.19"), size: m("5") }), "FAK"),
+    );
+    expect(cheap).toBeInstanceOf(BelowMinimumSize);
+    expect(cheap.venueMessage).toBe("invalid amount for a marketable BUY order ($0.95), min size: $1");
+    // The same as a limit order, or as a SELL, is no marketable BUY.
+    await exchange().buildSignedOrder(intent({ price: m("0.19"), size: m("5") }), "GTC");
+    await exchange().buildSignedOrder(intent({ side: "SELL", price: m("0.19"), size: m("5") }), "FAK");
+    // 5 × 0.20 = $1.00 exactly is enough.
+    await exchange().buildSignedOrder(intent({ price: m("0.2"), size: m("5") }), "FAK");
+
+    const small = await thrown(
+      exchange().buildSignedOrder(intent({ size: m("4.99"), minOrderSize: m("5") }), "GTC"),
+    );
+    expect(small).toBeInstanceOf(BelowMinimumSize);
+    expect(small.venueMessage).toBe("Size (4.99) lower than the minimum: 5");
+    expect((small as BelowMinimumSize).minimumSize).toBe(m("5"));
+    await exchange().buildSignedOrder(intent({ size: m("5"), minOrderSize: m("5") }), "GTC");
+  });
+
+  it("refuses an order type it does not know", async () => {
+    const error = await thrown(exchange().buildSignedOrder(intent(), "IOC" as never));
+    expect(error).toBeInstanceOf(Rejected);
+    expect(error.venueMessage).toBe('unknown order type "IOC" (GTC, GTD, FOK or FAK)');
+  });
+
+  it("refuses intents the venue would reject or the client would garble", async () => {
+    expect(await thrown(exchange().buildSignedOrder(intent({ price: m("0.555") }), "GTC"))).toBeInstanceOf(
+      OffTick,
+    );
+    expect(await thrown(exchange().buildSignedOrder(intent({ price: m("0.995") }), "GTC"))).toBeInstanceOf(
+      OffTick,
+    );
+    expect(await thrown(exchange().buildSignedOrder(intent({ size: m("10.005") }), "GTC"))).toBeInstanceOf(
+      Rejected,
+    );
+    expect(await thrown(exchange().buildSignedOrder(intent({ salt: 2 ** 53 }), "GTC"))).toBeInstanceOf(
+      Rejected,
+    );
+    expect(await thrown(exchange().buildSignedOrder(intent({ tickSize: m("0.02") }), "GTC"))).toBeInstanceOf(
+      Rejected,
+    );
   });
 });
 
 describe("placeOrder", () => {
   it("posts the signed order with deferExec and L2 headers, and returns without polling", async () => {
     const ex = exchange();
-    const signed = await ex.buildSignedOrder(intent());
+    const signed = await ex.buildSignedOrder(intent(), "GTC");
     venue.on("POST", "/order", (_req, res) =>
       reply(
         res,
@@ -240,7 +329,7 @@ describe("placeOrder", () => {
 
   it("reports an order the venue already has as already placed", async () => {
     const ex = exchange();
-    const signed = await ex.buildSignedOrder(intent());
+    const signed = await ex.buildSignedOrder(intent(), "GTC");
     venue.on("POST", "/order", (_req, res) => reply(res, 400, { error: "order is invalid. Duplicated." }));
     expect(await ex.placeOrder(signed, { orderType: "GTC" })).toEqual({
       outcome: "already-placed",
@@ -251,7 +340,7 @@ describe("placeOrder", () => {
 
   it("turns a 429 with Retry-After into RateLimited", async () => {
     const ex = exchange();
-    const signed = await ex.buildSignedOrder(intent());
+    const signed = await ex.buildSignedOrder(intent(), "GTC");
     venue.on("POST", "/order", (_req, res) => reply(res, 429, "Too Many Requests", { "retry-after": "7" }));
     const error = await thrown(ex.placeOrder(signed, { orderType: "GTC" }));
     expect(error).toBeInstanceOf(RateLimited);
@@ -261,7 +350,7 @@ describe("placeOrder", () => {
 
   it.each([503, 425])("turns a %i into VenueUnavailable", async (status) => {
     const ex = exchange();
-    const signed = await ex.buildSignedOrder(intent());
+    const signed = await ex.buildSignedOrder(intent(), "GTC");
     venue.on("POST", "/order", (_req, res) =>
       reply(res, status, {
         error: "Trading is currently cancel-only. New orders are not accepted, but cancels are allowed.",
@@ -274,7 +363,7 @@ describe("placeOrder", () => {
 
   it("turns a socket hang-up into UnknownOutcome, without the client retrying", async () => {
     const ex = exchange();
-    const signed = await ex.buildSignedOrder(intent());
+    const signed = await ex.buildSignedOrder(intent(), "GTC");
     // The venue has read the whole order when the connection dies: the order may well exist.
     venue.on("POST", "/order", (_req, res) => res.socket?.destroy());
     const error = await thrown(ex.placeOrder(signed, { orderType: "GTC" }));
@@ -285,7 +374,7 @@ describe("placeOrder", () => {
 
   it("turns a timeout into UnknownOutcome", async () => {
     const ex = exchange({ requestTimeoutMs: 150 });
-    const signed = await ex.buildSignedOrder(intent());
+    const signed = await ex.buildSignedOrder(intent(), "GTC");
     venue.on("POST", "/order", () => undefined);
     const error = await thrown(ex.placeOrder(signed, { orderType: "GTC" }));
     expect(error).toBeInstanceOf(UnknownOutcome);
@@ -294,7 +383,7 @@ describe("placeOrder", () => {
 
   it("turns a refused connection into VenueUnavailable", async () => {
     const ex = exchange();
-    const signed = await ex.buildSignedOrder(intent());
+    const signed = await ex.buildSignedOrder(intent(), "GTC");
     await venue.stop();
     const error = await thrown(ex.placeOrder(signed, { orderType: "GTC" }));
     expect(error).toBeInstanceOf(VenueUnavailable);
@@ -304,7 +393,7 @@ describe("placeOrder", () => {
 
   it("turns the post-only rejection into PostOnlyWouldCross", async () => {
     const ex = exchange();
-    const signed = await ex.buildSignedOrder(intent());
+    const signed = await ex.buildSignedOrder(intent(), "GTC");
     venue.on("POST", "/order", (_req, res) =>
       reply(res, 400, { error: "invalid post-only order: order crosses book" }),
     );
@@ -315,7 +404,7 @@ describe("placeOrder", () => {
 
   it("reads a failure reported in a 200 answer", async () => {
     const ex = exchange();
-    const signed = await ex.buildSignedOrder(intent());
+    const signed = await ex.buildSignedOrder(intent(), "GTC");
     venue.on("POST", "/order", (_req, res) =>
       reply(res, 200, {
         success: false,
@@ -329,19 +418,23 @@ describe("placeOrder", () => {
 
   it("checks order-type rules before sending", async () => {
     const ex = exchange();
-    const signed = await ex.buildSignedOrder(intent());
-    expect(await thrown(ex.placeOrder(signed, { orderType: "FOK", postOnly: true }))).toBeInstanceOf(
-      Rejected,
+    const signed = await ex.buildSignedOrder(intent(), "GTC");
+    const fok = await ex.buildSignedOrder(intent(), "FOK");
+    expect(await thrown(ex.placeOrder(fok, { orderType: "FOK", postOnly: true }))).toBeInstanceOf(Rejected);
+    // Marketable and limit orders have different amounts: one is never posted as the other.
+    expect((await thrown(ex.placeOrder(signed, { orderType: "FAK" }))).venueMessage).toBe(
+      "an order signed as GTC cannot be posted as FAK (marketable and limit orders have different amounts)",
     );
+    expect(await thrown(ex.placeOrder(fok, { orderType: "GTC" }))).toBeInstanceOf(Rejected);
     expect(await thrown(ex.placeOrder(signed, { orderType: "GTD" }))).toBeInstanceOf(Rejected);
-    const expiring = await ex.buildSignedOrder(intent({ expirationSec: 1_777_000_600 }));
+    const expiring = await ex.buildSignedOrder(intent({ expirationSec: 1_777_000_600 }), "GTC");
     expect(await thrown(ex.placeOrder(expiring, { orderType: "GTC" }))).toBeInstanceOf(Rejected);
     expect(venue.requests).toHaveLength(0);
   });
 
   it("keeps credentials out of errors and out of inspection", async () => {
     const ex = exchange();
-    const signed = await ex.buildSignedOrder(intent());
+    const signed = await ex.buildSignedOrder(intent(), "GTC");
     venue.on("POST", "/order", (_req, res) => reply(res, 401, { error: "Unauthorized/Invalid api key" }));
     const error = await thrown(ex.placeOrder(signed, { orderType: "GTC" }));
     expect(error).toBeInstanceOf(Unauthorized);
@@ -363,7 +456,7 @@ describe("placeOrder", () => {
 describe("placeBatch", () => {
   async function signedOrders(ex: Exchange, count: number): Promise<SignedVenueOrder[]> {
     return Promise.all(
-      Array.from({ length: count }, (_, i) => ex.buildSignedOrder(intent({ salt: 1_000 + i }))),
+      Array.from({ length: count }, (_, i) => ex.buildSignedOrder(intent({ salt: 1_000 + i }), "GTC")),
     );
   }
 

@@ -6,13 +6,22 @@
  *   1. a dislocation appears: Up and Down asks summing to 0.92 → a position opens, buying both;
  *   2. the moment our first leg trades, a rival takes most of the other leg's liquidity → a
  *      partial fill, an imbalanced position;
- *   3. both workers are killed with SIGKILL and started again, mid-position;
- *   4. a bid appears on the excess outcome above its entry → the position sells the excess and is
- *      balanced;
- *   5. the window ends and resolves → P&L recorded.
+ *   3. a bid appears on the excess outcome above its entry → the position sends a SELL of the
+ *      excess; the venue holds that POST /order (an admin hold), and while it is in flight both
+ *      workers are killed with SIGKILL. The venue then takes the order from a dead client; the
+ *      workers are started again, the placeOrder activity times out and is retried, re-sending
+ *      the same signed order (the venue answers "Duplicated") → the position learns its fill and
+ *      is balanced;
+ *   4. the window ends and resolves → P&L recorded.
  *
- * Asserted from the database, the venue's own records and the workflow histories: one order per
- * intent (no duplicates after the kill) and exactly the fills the venue recorded.
+ * Checked against what the venue itself recorded, not against what the service says about itself:
+ * - the venue's journal of every order our API key submitted (GET /admin/orders) holds exactly the
+ *   orders of the database's `orders` table — same hashes, tokens, sides, prices and sizes — and
+ *   each hash was taken at most once (any re-post was refused as a duplicate);
+ * - the `fills` table equals the venue's trades for our key, leg by leg, final status and fee included;
+ * - the recorded P&L equals the change of our pUSD balance at the venue from before the first order
+ *   to after settlement;
+ * - the history shows the retry: the SELL's placeOrder closed on an attempt after a timed-out one.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -24,15 +33,21 @@ import { loadConfig } from "../../src/config/load";
 import type { Config } from "../../src/config/schema";
 import type { Database } from "../../src/db/database";
 import { createLogger } from "../../src/log";
+import { parseMicros } from "../../src/money";
 import { QUERIES, workflowIds } from "../../src/session/messages";
 import { PROJECT_ROOT, temporalCliPath } from "../../src/temporal/binaries";
 import { type RunningVenue, startVenue } from "../../src/venue/server/app";
-import type { VenueEvent, VenueMarket } from "../../src/venue/types";
+import type { Submission } from "../../src/venue/server/submissions";
+import type { VenueEvent, VenueMarket, VenueTrade } from "../../src/venue/types";
 import { freshDatabase } from "../helpers/database";
+import { activityRuns, eventually, holdOrders, settledValue, submittedOrders } from "../helpers/stack";
 import { devServer } from "../helpers/temporal";
 
 const WINDOW_MS = 60_000;
 const BIN = path.join(PROJECT_ROOT, "bin", "ballast.cjs");
+/** How long the venue holds the SELL before handling it: ample time to see it in flight and kill. */
+const HOLD_MS = 3_000;
+const DUPLICATED = "order is invalid. Duplicated.";
 /** No simulated traders at all: the books hold only what the test posts. */
 const QUIET_MARKET = {
   lp: { levels: 0 },
@@ -43,30 +58,8 @@ const QUIET_MARKET = {
   rival: { probability: 0 },
 };
 
-/**
- * Resolves when `check` returns a value (checked every 200 ms), or fails after `timeoutMs` saying
- * what it last saw (`check` may report it through `seen`).
- */
-async function eventually<T>(
-  what: string,
-  check: (seen: (state: unknown) => void) => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const value = await check((s) => {
-      last = s;
-    }).catch((err) => {
-      last = String(err);
-      return undefined;
-    });
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** Micros of a numeric column (or a decimal string). */
+const micros = (v: string | number) => parseMicros(String(v));
 
 describe("the whole stack on the simulator", () => {
   let env: TestWorkflowEnvironment;
@@ -139,7 +132,7 @@ describe("the whole stack on the simulator", () => {
     await db?.close();
   });
 
-  it("opens, survives SIGKILL of both workers, rebalances a partial fill and resolves, with no duplicate orders and every fill", async () => {
+  it("opens, survives SIGKILL of both workers during an in-flight order, rebalances a partial fill and resolves, matching the venue's own records", async () => {
     spawnWorker("worker");
     spawnWorker("streamer");
     const engine = venue.simulation.engine;
@@ -159,6 +152,15 @@ describe("the whole stack on the simulator", () => {
       const s: any = await env.client.workflow.getHandle(sessionId).query(QUERIES.sessionState);
       return s.lastBookSeq > 0 ? s : undefined;
     });
+
+    // Our account at the venue before any order: its API key (derived by the workers) and pUSD.
+    const ourApiKey = await eventually(
+      "our API key at the venue",
+      async () => venue.apiKeys.all().find((k) => k.address.toLowerCase() === ourAddress)?.key,
+    );
+    expect(await submittedOrders(venue, ourApiKey)).toEqual([]);
+    const balanceBefore = engine.balance(ourAddress).collateral;
+    expect(balanceBefore).toBeGreaterThan(0);
 
     // 1–2. The dislocation, and a rival who strikes the moment our first leg trades.
     const [up, down] = market.tokenIds;
@@ -202,46 +204,83 @@ describe("the whole stack on the simulator", () => {
     expect(order(maker, down, "SELL", 470_000, 40_000_000, "GTC").success).toBe(true);
 
     const positionId = workflowIds.position(market.slug, 1);
+    const position = env.client.workflow.getHandle(positionId);
     const executed = await eventually("the legs to execute", async () => {
       // biome-ignore lint/suspicious/noExplicitAny: query result
-      const p: any = await env.client.workflow.getHandle(positionId).query(QUERIES.positionState);
+      const p: any = await position.query(QUERIES.positionState);
       return p.phase === "IMBALANCED" ? p : undefined;
     });
     unsubscribe();
     expect(executed.hedgeRatio).toBeLessThan(0.8);
     const excessIsUp = executed.upShares > executed.downShares;
+    const excessToken = excessIsUp ? up : down;
 
-    // 3. Both workers die mid-position, and come back.
+    // The shares bought become sellable once their trades are MINED: wait for that, so the SELL
+    // below is not refused for balance.
+    await eventually("our entry trades to be MINED", async (seen) => {
+      const trades = engine.trades(ourApiKey);
+      seen(trades.map((t) => t.status));
+      return trades.length > 0 && trades.every((t) => t.status !== "MATCHED") ? true : undefined;
+    });
+
+    // 3. The venue will hold our next SELL; the maker pulls its leftover asks and bids for the excess
+    // outcome well above its entry: selling the excess is now worth it.
+    await holdOrders(venue, { owner: ourApiKey, side: "SELL", count: 1, ms: HOLD_MS });
+    engine.cancelAll(maker, Date.now());
+    expect(order(maker, excessToken, "BUY", excessIsUp ? 560_000 : 580_000, 40_000_000, "GTC").success).toBe(
+      true,
+    );
+
+    // The SELL is in flight: received by the venue, not yet handled. Both workers die now.
+    const inFlight: Submission = await eventually(
+      "our SELL to be in flight at the venue",
+      async (seen) => {
+        const journal = await submittedOrders(venue, ourApiKey);
+        seen(journal);
+        return journal.find((s) => s.side === "SELL" && s.outcome === "pending");
+      },
+      20_000,
+    );
+    const killStartedAtMs = Date.now();
     await Promise.all(workers.splice(0).map(kill));
+    const killedAtMs = Date.now();
     spawnWorker("worker");
     spawnWorker("streamer");
 
-    // 4. The maker pulls its leftover asks and bids for the excess outcome, well above its entry:
-    // selling the excess is now worth it.
-    engine.cancelAll(maker, Date.now());
-    expect(
-      order(maker, excessIsUp ? up : down, "BUY", excessIsUp ? 560_000 : 580_000, 40_000_000, "GTC").success,
-    ).toBe(true);
+    // The venue handled the held SELL after its client was dead, and filled it.
+    const heldSell = await eventually("the held SELL to be handled", async (seen) => {
+      const journal = await submittedOrders(venue, ourApiKey);
+      const s = journal.find((e) => e.seq === inFlight.seq);
+      seen(s);
+      return s && s.outcome !== "pending" ? s : undefined;
+    });
+    expect(heldSell).toMatchObject({ outcome: "accepted", status: "matched", heldMs: HOLD_MS });
+    expect(heldSell.receivedAtMs).toBeLessThan(killStartedAtMs);
+    expect(heldSell.decidedAtMs).toBeGreaterThan(killedAtMs);
+    const sellHash = heldSell.orderHash as string;
+    expect(engine.getOrder(sellHash)).toMatchObject({ owner: ourApiKey, side: "SELL", tokenId: excessToken });
+
     await eventually(
       "the position to be balanced",
       async (seen) => {
         // biome-ignore lint/suspicious/noExplicitAny: query result
-        const p: any = await env.client.workflow.getHandle(positionId).query(QUERIES.positionState);
+        const p: any = await position.query(QUERIES.positionState);
         // biome-ignore lint/suspicious/noExplicitAny: query result
         const s: any = await env.client.workflow.getHandle(sessionId).query(QUERIES.sessionState);
         seen({
           position: p,
           session: s,
+          journal: (await submittedOrders(venue, ourApiKey)).map((e) => [e.seq, e.side, e.outcome, e.error]),
           upBids: engine.levels(up, "BUY", 3),
           downBids: engine.levels(down, "BUY", 3),
         });
         return p.phase === "BALANCED" ? p : undefined;
       },
-      40_000,
+      45_000,
     );
 
-    // 5. Resolution.
-    const result = await env.client.workflow.getHandle(positionId).result();
+    // 4. Resolution.
+    const result = await position.result();
     expect(result.phase).toBe("RESOLVED");
 
     // The database tells the whole story.
@@ -251,7 +290,7 @@ describe("the whole stack on the simulator", () => {
       market_slug: market.slug,
       rebalance_status: "completed",
     });
-    expect(Number(trade.actual_profit)).toBeCloseTo(Number(result.pnl) / 1e6, 6);
+    expect(micros(trade.actual_profit)).toBe(result.pnl);
     const telemetry = (await db.pool.query("SELECT * FROM trade_telemetry WHERE trade_id = $1", [positionId]))
       .rows[0];
     for (const field of [
@@ -265,46 +304,146 @@ describe("the whole stack on the simulator", () => {
       expect({ field, value: telemetry[field] }).toEqual({ field, value: expect.any(Date) });
     }
     expect(Number(telemetry.initial_hedge_ratio)).toBeLessThan(0.8);
-    // Rebalancing brought it back: the only way left is selling the excess into the new bid.
+    // Rebalancing brought it back: the only way left is selling the excess into the new bid — the
+    // SELL that was in flight when the workers died.
     const rebalances = (
       await db.pool.query("SELECT * FROM rebalance_trades WHERE trade_id = $1 ORDER BY attempted_at", [
         positionId,
       ])
     ).rows;
-    expect(rebalances.map((r) => [r.action, r.status])).toEqual([
-      [excessIsUp ? "SELL_YES" : "SELL_NO", "SUCCESS"],
+    expect(rebalances.map((r) => [r.action, r.status, r.order_id])).toEqual([
+      [excessIsUp ? "SELL_YES" : "SELL_NO", "SUCCESS", sellHash],
     ]);
 
-    // No duplicate orders: the venue holds exactly the orders we recorded, once each (2 legs + rebalances).
-    const ourApiKey = venue.apiKeys.all().find((k) => k.address.toLowerCase() === ourAddress)?.key;
-    expect(ourApiKey).toBeDefined();
-    const venueTrades = engine.trades(ourApiKey as string);
-    const ourOrders = (
-      await db.pool.query("SELECT id FROM orders WHERE position_id = $1 ORDER BY id", [positionId])
-    ).rows.map((r) => r.id);
-    expect(ourOrders).toHaveLength(2 + rebalances.length);
-    for (const id of ourOrders) expect(engine.getOrder(id)).toBeDefined();
-    // Exactly the fills the venue recorded: one row per (trade, our order), none missing, none extra.
-    const venueFills = venueTrades
-      .flatMap((t) => (ourOrders.includes(t.takerOrderId) ? [`${t.id}:${t.takerOrderId}`] : []))
-      .sort();
-    const storedFills = (
-      await db.pool.query(
-        "SELECT trade_id || ':' || order_id AS key FROM fills WHERE order_id = ANY($1) ORDER BY 1",
-        [ourOrders],
-      )
-    ).rows.map((r) => r.key);
-    expect(storedFills).toEqual([...new Set(venueFills)]);
+    // Orders: the venue's journal of everything our key submitted is the database's orders table.
+    const journal = await submittedOrders(venue, ourApiKey);
+    const dbOrders = (await db.pool.query("SELECT * FROM orders ORDER BY id")).rows;
+    const hashes = [...new Set(journal.map((s) => s.orderHash))].sort();
+    expect(dbOrders.map((o) => o.id)).toEqual(hashes);
+    expect(dbOrders).toHaveLength(2 + rebalances.length);
+    for (const o of dbOrders) {
+      const sent = journal.filter((s) => s.orderHash === o.id);
+      const accepted = sent.filter((s) => s.outcome === "accepted");
+      // Each intent reached the book at most once; any other sending of it was a refused duplicate.
+      expect({ id: o.id, accepted: accepted.length }).toEqual({
+        id: o.id,
+        accepted: o.status === "REJECTED" ? 0 : 1,
+      });
+      for (const s of sent.filter((e) => e.outcome !== "accepted")) {
+        expect({ id: o.id, refusal: s.error }).toEqual({
+          id: o.id,
+          refusal: accepted.length > 0 ? DUPLICATED : expect.any(String),
+        });
+      }
+      for (const s of sent) {
+        expect({
+          id: o.id,
+          token: s.tokenId,
+          side: s.side,
+          price: micros(s.price ?? ""),
+          size: micros(s.size ?? ""),
+        }).toEqual({
+          id: o.id,
+          token: o.token_id,
+          side: o.side,
+          price: micros(o.price),
+          size: micros(o.size),
+        });
+      }
+      if (accepted.length > 0) expect(engine.getOrder(o.id)?.owner).toBe(ourApiKey);
+    }
+    // The SELL was sent twice: the held one (taken, from a client already dead) and the retried
+    // activity's re-send of the very same signed order, refused as a duplicate.
+    expect(journal.filter((s) => s.orderHash === sellHash).map((s) => [s.outcome, s.error])).toEqual([
+      ["accepted", null],
+      ["refused", DUPLICATED],
+    ]);
+
+    // Fills: the venue's trades for our key, once every trade is final, leg by leg, status and fee
+    // included, are the fills table.
+    await eventually(
+      "our trades to be final at the venue",
+      async (seen) => {
+        const trades = engine.trades(ourApiKey);
+        seen(trades.map((t) => [t.id, t.status]));
+        return trades.every((t) => t.status === "CONFIRMED" || t.status === "FAILED") ? true : undefined;
+      },
+      15_000,
+    );
+    const venueFills = engine
+      .trades(ourApiKey)
+      .flatMap((t: VenueTrade) => [
+        ...(t.takerOwner === ourApiKey
+          ? [
+              {
+                trade: t.id,
+                order: t.takerOrderId,
+                token: t.tokenId,
+                side: t.side,
+                role: "TAKER",
+                price: t.price,
+                size: t.size,
+                fee: t.fee,
+                status: t.status,
+              },
+            ]
+          : []),
+        ...t.makers
+          .filter((m) => m.owner === ourApiKey)
+          .map((m) => ({
+            trade: t.id,
+            order: m.orderId,
+            token: m.tokenId,
+            side: m.side,
+            role: "MAKER",
+            price: m.price,
+            size: m.matchedAmount,
+            fee: 0,
+            status: t.status,
+          })),
+      ])
+      .sort((a, b) => `${a.trade}:${a.order}`.localeCompare(`${b.trade}:${b.order}`));
+    expect(venueFills.length).toBeGreaterThanOrEqual(3);
+    const readFills = async () =>
+      (await db.pool.query("SELECT * FROM fills")).rows
+        .map((f) => ({
+          trade: f.trade_id as string,
+          order: f.order_id as string,
+          token: f.token_id,
+          side: f.side,
+          role: f.role,
+          price: micros(f.price),
+          size: micros(f.size),
+          fee: micros(f.fee),
+          status: f.status,
+        }))
+        .sort((a, b) => `${a.trade}:${a.order}`.localeCompare(`${b.trade}:${b.order}`));
+    expect(await settledValue(readFills, venueFills, 10_000)).toEqual(venueFills);
+
+    // P&L: what the venue says our account gained or lost, from before the first order to after
+    // settlement (no shares of this market left), is the P&L recorded.
+    const settled = await eventually("our shares to be settled", async (seen) => {
+      const b = engine.balance(ourAddress);
+      seen({ status: engine.marketStatus(market.conditionId), shares: b.shares });
+      return engine.marketStatus(market.conditionId) === "resolved" && !b.shares[up] && !b.shares[down]
+        ? b
+        : undefined;
+    });
+    expect({ pnl: result.pnl }).toEqual({ pnl: settled.collateral - balanceBefore });
 
     // The history tells the same story, and the search attributes are current.
-    const handle = env.client.workflow.getHandle(positionId);
-    const history = await handle.fetchHistory();
-    const scheduled = (history.events ?? [])
-      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
-      .filter(Boolean);
-    expect(scheduled.filter((n) => n === "placeOrder")).toHaveLength(ourOrders.length);
-    expect(scheduled).toContain("resolvePosition");
-    const described = await handle.describe();
+    const history = await position.fetchHistory();
+    const runs = activityRuns(history.events ?? []);
+    const placements = runs.filter((r) => r.name === "placeOrder");
+    expect(placements).toHaveLength(dbOrders.length);
+    expect(runs.map((r) => r.name)).toContain("resolvePosition");
+    // The SELL's activity: its first attempt died with the worker (start-to-close timeout), a later
+    // attempt re-sent the order and completed with its hash.
+    const sellRun = placements.find((r) => r.input?.intent?.side === "SELL");
+    expect(sellRun).toMatchObject({ closed: "completed", result: { orderId: sellHash } });
+    expect(sellRun?.attempt).toBeGreaterThan(1);
+    expect(sellRun?.lastFailure?.timeoutFailureInfo).toBeTruthy();
+    const described = await position.describe();
     expect(described.searchAttributes.PositionState).toEqual(["RESOLVED"]);
     expect(described.searchAttributes.MarketSlug).toEqual([market.slug]);
 

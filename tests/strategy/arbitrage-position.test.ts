@@ -1,5 +1,6 @@
 import { buyFeeInShares, proceedsAfterSell, takerFee } from "../../src/fees";
 import { parseMicros } from "../../src/money";
+import { isTerminalTradeStatus, TRADE_STATUSES, tradeStatusReplaces } from "../../src/protocol/trade-status";
 import type { OurFill, TradeStatus } from "../../src/session/messages";
 import {
   applyFill,
@@ -12,7 +13,9 @@ import {
   netCost,
   pnlIfWins,
   resolvePosition,
+  sellableShares,
 } from "../../src/strategy/arbitrage";
+import { STATUS_REPLACES } from "./trade-status-cases";
 
 const m = parseMicros;
 const RATE = m("0.07");
@@ -122,11 +125,80 @@ describe("applyFill", () => {
     expect(thenMatched.up).toEqual(before.up);
   });
 
+  it("a CONFIRMED fill is final: a later FAILED does not reverse it", () => {
+    const confirmed = applyFill(
+      emptyLedger(),
+      fill("1", "BUY", "0.48", "10", { status: "CONFIRMED" }),
+      "UP",
+      RULES,
+    );
+    const late = applyFill(confirmed, fill("1", "BUY", "0.48", "10", { status: "FAILED" }), "UP", RULES);
+    expect(late).toBe(confirmed);
+    expect(late.up.netShares).toBe(m("9.636"));
+  });
+
+  it.each(STATUS_REPLACES)("a fill recorded %s, then seen %s: replaced = %s", (current, next, replaces) => {
+    const first = applyFill(emptyLedger(), fill("1", "BUY", "0.48", "10", { status: current }), "UP", RULES);
+    const then = applyFill(first, fill("1", "BUY", "0.48", "10", { status: next }), "UP", RULES);
+    const status = replaces ? next : current;
+    expect(then.fills["t1:o1"]!.status).toBe(status);
+    // The leg holds the fill unless its status is FAILED: 10 − 0.364 shares withheld.
+    expect(then.up.netShares).toBe(status === "FAILED" ? 0 : m("9.636"));
+    if (!replaces) expect(then).toBe(first);
+  });
+
   it("does not modify its input", () => {
     const l0 = emptyLedger();
     const snapshot = JSON.stringify(l0);
     applyFill(l0, fill("1", "BUY", "0.48", "10"), "UP", RULES);
     expect(JSON.stringify(l0)).toBe(snapshot);
+  });
+});
+
+describe("the trade-status rule (src/protocol/trade-status.ts)", () => {
+  it.each(STATUS_REPLACES)("%s then %s: replaced = %s", (current, next, replaces) => {
+    expect(tradeStatusReplaces(next, current)).toBe(replaces);
+  });
+
+  it("covers every pair of statuses; CONFIRMED and FAILED are the terminal ones", () => {
+    expect(STATUS_REPLACES).toHaveLength(TRADE_STATUSES.length ** 2);
+    expect(TRADE_STATUSES.filter(isTerminalTradeStatus)).toEqual(["CONFIRMED", "FAILED"]);
+  });
+});
+
+describe("sellableShares: only what the venue has released (MINED), less what is sold", () => {
+  it("counts BUY fills once MINED or CONFIRMED, net of the fee in shares", () => {
+    const matched = applyFill(emptyLedger(), fill("1", "BUY", "0.48", "10"), "UP", RULES);
+    expect(sellableShares(matched, "UP")).toBe(0);
+    const retrying = applyFill(matched, fill("1", "BUY", "0.48", "10", { status: "RETRYING" }), "UP", RULES);
+    expect(sellableShares(retrying, "UP")).toBe(0);
+    const mined = applyFill(retrying, fill("1", "BUY", "0.48", "10", { status: "MINED" }), "UP", RULES);
+    expect(sellableShares(mined, "UP")).toBe(m("9.636")); // 10 − 10 × 0.07 × 0.52
+    const confirmed = applyFill(mined, fill("1", "BUY", "0.48", "10", { status: "CONFIRMED" }), "UP", RULES);
+    expect(sellableShares(confirmed, "UP")).toBe(m("9.636"));
+    expect(sellableShares(confirmed, "DOWN")).toBe(0);
+    // A maker BUY pays no fee.
+    const maker = applyFill(
+      confirmed,
+      fill("2", "BUY", "0.5", "5", { role: "MAKER", status: "MINED" }),
+      "UP",
+      RULES,
+    );
+    expect(sellableShares(maker, "UP")).toBe(m("14.636"));
+  });
+
+  it("less the shares sold or being sold (a matched SELL), and never below zero", () => {
+    let l = applyFill(emptyLedger(), fill("1", "BUY", "0.48", "10", { status: "MINED" }), "UP", RULES);
+    l = applyFill(l, fill("2", "BUY", "0.48", "6"), "UP", RULES); // matched only: not yet sellable
+    l = applyFill(l, fill("3", "SELL", "0.55", "4"), "UP", RULES);
+    expect(sellableShares(l, "UP")).toBe(m("5.636")); // 9.636 − 4
+    // The SELL fails: its shares are back.
+    const failed = applyFill(l, fill("3", "SELL", "0.55", "4", { status: "FAILED" }), "UP", RULES);
+    expect(sellableShares(failed, "UP")).toBe(m("9.636"));
+    // Sold from shares whose trade has not been mined yet (as a reconcile may report): 0, not −3.
+    let early = applyFill(emptyLedger(), fill("4", "BUY", "0.48", "10"), "UP", RULES);
+    early = applyFill(early, fill("5", "SELL", "0.55", "3"), "UP", RULES);
+    expect(sellableShares(early, "UP")).toBe(0);
   });
 });
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
-import { pairCostWithFees } from "../../src/fees";
-import { type Micros, ONE } from "../../src/money";
+import { type Micros, mulMicros, ONE } from "../../src/money";
+import { MIN_MARKETABLE_BUY_AMOUNT, marketableBuyAmount, SHARE_LOT } from "../../src/protocol/amounts";
 import type {
   MarketBookSnapshot,
   OurFill,
@@ -15,19 +15,23 @@ import {
   emptyLedger,
   guaranteedPnl,
   type MarketRules,
+  netCost,
   type PositionLedger,
   pnlIfWins,
+  realizedRebalanceProfit,
   rebalancingOptions,
   resolvePosition,
-  SHARE_STEP,
+  sellableShares,
 } from "../../src/strategy/arbitrage";
 import { fillPlan, ladder } from "../../src/strategy/arbitrage/types";
 
 const CENT = 10_000;
 
+// The venue's minimum order is 5 shares; 10 makes the size gates bite harder.
+const minOrderSizeArb = fc.constantFrom(5 * ONE, 5 * ONE, 10 * ONE);
 const rulesArb: fc.Arbitrary<MarketRules> = fc.record({
   tickSize: fc.constant(CENT),
-  minOrderSize: fc.constantFrom(0, ONE, 5 * ONE),
+  minOrderSize: minOrderSizeArb,
   feeRate: fc.constantFrom(0, 20_000, 70_000, 250_000),
   feeExponent: fc.constantFrom(0, 1, 2),
 });
@@ -55,6 +59,7 @@ interface FillSpec {
   role: "TAKER" | "MAKER";
   price: Micros;
   size: Micros;
+  status?: TradeStatus;
 }
 const fillSpecArb = (sides: ("BUY" | "SELL")[]): fc.Arbitrary<FillSpec> =>
   fc.record({
@@ -66,7 +71,7 @@ const fillSpecArb = (sides: ("BUY" | "SELL")[]): fc.Arbitrary<FillSpec> =>
   });
 
 const RATE = 70_000;
-function toFill(spec: FillSpec, i: number, status: TradeStatus = "MATCHED"): OurFill {
+function toFill(spec: FillSpec, i: number, status: TradeStatus = spec.status ?? "MATCHED"): OurFill {
   return {
     tradeId: `t${i}`,
     orderId: `o${i}`,
@@ -88,36 +93,67 @@ function ledgerOf(specs: FillSpec[], exponent = 1): PositionLedger {
 }
 
 describe("properties", () => {
-  it("(a) a chosen rebalance raises the guaranteed P&L by at least the minimum per share, as its fills would", () => {
+  it("(a) options meet the venue's minima and the rule; a chosen one earns what it promises, as its fills would", () => {
     let chosenCount = 0;
+    let overshootCount = 0;
+    const buySpec = fillSpecArb(["BUY"]).chain((spec) =>
+      fc
+        .constantFrom<TradeStatus>("MATCHED", "MINED", "MINED", "CONFIRMED")
+        .map((status) => ({ ...spec, status })),
+    );
     fc.assert(
       fc.property(
-        fc.array(fillSpecArb(["BUY"]), { minLength: 1, maxLength: 5 }),
+        fc.array(buySpec, { minLength: 1, maxLength: 5 }),
         bookArb,
         fc.record({
           maxPositionCost: fc.integer({ min: 0, max: 60 * ONE }),
           allowPartialRebalance: fc.boolean(),
-          minRebalanceProfitPerShare: fc.integer({ min: 0, max: 100_000 }),
+          minRebalanceProfitPerShare: fc.constantFrom(0, 5_000, 20_000, 50_000),
           preferSellOverBuy: fc.boolean(),
         }),
-        fc.constantFrom(0, ONE),
+        minOrderSizeArb,
         (specs, book, params, minOrderSize) => {
           const rules: MarketRules = { tickSize: CENT, minOrderSize, feeRate: RATE, feeExponent: 1 };
           const ledger = ledgerOf(specs);
           const options = rebalancingOptions(ledger, book, rules, params);
           for (const o of options) {
-            expect(o.shares % SHARE_STEP).toBe(0);
-            expect(o.shares).toBeGreaterThanOrEqual(Math.max(1, minOrderSize));
+            expect(o.shares % SHARE_LOT).toBe(0);
+            expect(o.shares).toBeGreaterThanOrEqual(minOrderSize);
             expect(o.guaranteedPnlBefore).toBe(guaranteedPnl(ledger));
-            if (!o.balancesFully) expect(params.allowPartialRebalance).toBe(true);
-            if (o.side === "BUY") expect(o.completedPnl).toBeGreaterThan(0);
+            if (!o.balancesFully && !o.overshoots) expect(params.allowPartialRebalance).toBe(true);
+            if (o.side === "SELL") expect(o.shares).toBeLessThanOrEqual(sellableShares(ledger, o.outcome));
+            if (o.side === "BUY") {
+              expect(o.completedPnl).toBeGreaterThan(0);
+              expect(o.seedProfit).toBe(o.completedPnl);
+              expect(BigInt(o.shares) * BigInt(o.limitPrice)).toBeGreaterThanOrEqual(
+                BigInt(MIN_MARKETABLE_BUY_AMOUNT) * BigInt(ONE),
+              );
+              expect(netCost(ledger) + marketableBuyAmount(o.shares, o.limitPrice)).toBeLessThanOrEqual(
+                params.maxPositionCost,
+              );
+            }
+            if (o.overshoots) {
+              overshootCount += 1;
+              expect(o.improvement).toBeGreaterThan(0);
+              // The hedge ratio min/max rises, exactly: min' × max > min × max'.
+              const up = ledger.up.netShares;
+              const down = ledger.down.netShares;
+              const up2 = up + (o.outcome === "UP" ? o.sharesDelta : 0);
+              const down2 = down + (o.outcome === "DOWN" ? o.sharesDelta : 0);
+              expect(
+                BigInt(Math.min(up2, down2)) * BigInt(Math.max(up, down)) >
+                  BigInt(Math.min(up, down)) * BigInt(Math.max(up2, down2)),
+              ).toBe(true);
+            }
           }
           const chosen = chooseRebalance(options, params);
           if (!chosen) return;
           chosenCount += 1;
           expect(chosen.guaranteedPnlAfter).toBeGreaterThan(chosen.guaranteedPnlBefore);
-          expect(BigInt(chosen.improvement) * BigInt(ONE)).toBeGreaterThanOrEqual(
-            BigInt(params.minRebalanceProfitPerShare) * BigInt(chosen.shares),
+          // MIN_REBALANCE_PROFIT on the seed's quantities, exactly.
+          const per = chosen.side === "SELL" ? chosen.shares : chosen.completedPairs;
+          expect(BigInt(chosen.seedProfit) * BigInt(ONE)).toBeGreaterThanOrEqual(
+            BigInt(params.minRebalanceProfitPerShare) * BigInt(per),
           );
           // Executing it as taker fills against the book as seen gives the promised P&L.
           const top = chosen.outcome === "UP" ? book.up : book.down;
@@ -129,37 +165,44 @@ describe("properties", () => {
           slices.forEach((s, i) => {
             after = applyFill(
               after,
-              { ...toFill({ ...s, outcome: chosen.outcome, side: chosen.side, role: "TAKER" }, 100 + i) },
+              toFill({ ...s, outcome: chosen.outcome, side: chosen.side, role: "TAKER" }, 100 + i),
               chosen.outcome,
               rules,
             );
           });
           // (Level by level, a BUY's notional is rounded up per fill rather than once: a micro per level.)
+          const slack = chosen.side === "BUY" ? slices.length - 1 : 0;
           const simulated = guaranteedPnl(after);
           expect(simulated).toBeLessThanOrEqual(chosen.guaranteedPnlAfter);
-          expect(simulated).toBeGreaterThanOrEqual(
-            chosen.guaranteedPnlAfter - (chosen.side === "BUY" ? slices.length - 1 : 0),
-          );
-          expect(Math.max(...slices.map((s) => s.price)) <= chosen.limitPrice || chosen.side === "SELL").toBe(
-            true,
-          );
-          if (chosen.side === "SELL") expect(Math.min(...slices.map((s) => s.price))).toBe(chosen.limitPrice);
-          if (chosen.side === "BUY") {
-            expect(
-              after.up.cost + after.down.cost - after.up.proceeds - after.down.proceeds,
-            ).toBeLessThanOrEqual(params.maxPositionCost);
+          expect(simulated).toBeGreaterThanOrEqual(chosen.guaranteedPnlAfter - slack);
+          // And the seed's profit recorded from those fills is the one promised.
+          const realized = realizedRebalanceProfit(ledger, after, chosen.action);
+          if (chosen.side === "SELL") expect(realized).toBe(chosen.seedProfit);
+          else expect(realized).toBe(simulated);
+          if (chosen.side === "BUY" && chosen.completedPnl === chosen.guaranteedPnlAfter) {
+            expect(realized).toBeGreaterThanOrEqual(chosen.seedProfit - slack);
           }
+          if (chosen.side === "SELL") expect(Math.min(...slices.map((s) => s.price))).toBe(chosen.limitPrice);
+          else expect(Math.max(...slices.map((s) => s.price))).toBeLessThanOrEqual(chosen.limitPrice);
+          if (chosen.side === "BUY") expect(netCost(after)).toBeLessThanOrEqual(params.maxPositionCost);
         },
       ),
-      { numRuns: 400 },
+      { numRuns: 600 },
     );
     expect(chosenCount).toBeGreaterThan(10);
+    expect(overshootCount).toBeGreaterThan(0);
   });
 
   it("(b) the same fills in any order, duplicated, with any statuses, give the same ledger", () => {
-    const statusArb = fc.subarray<TradeStatus>(["MATCHED", "RETRYING", "MINED", "CONFIRMED", "FAILED"], {
-      minLength: 1,
-    });
+    // The sightings of one real trade: some of the statuses of one lifecycle, MATCHED → (RETRYING) → MINED →
+    // CONFIRMED, or → FAILED (a trade is never both CONFIRMED and FAILED).
+    const statusArb = fc
+      .constantFrom<TradeStatus[]>(
+        ["MATCHED", "RETRYING", "MINED", "CONFIRMED"],
+        ["MATCHED", "RETRYING", "MINED", "FAILED"],
+        ["MATCHED", "RETRYING", "FAILED"],
+      )
+      .chain((path) => fc.subarray(path, { minLength: 1 }));
     fc.assert(
       fc.property(
         fc.array(fc.tuple(fillSpecArb(["BUY", "SELL"]), statusArb), { minLength: 1, maxLength: 8 }),
@@ -182,7 +225,7 @@ describe("properties", () => {
           const a = fold(order(keysA));
           const b = fold(order(keysB));
           expect(a).toEqual(b);
-          // And it is the ledger of the fills whose most advanced status is not FAILED.
+          // And it is the ledger of the fills whose last status in their lifecycle is not FAILED.
           const live = fills.filter(([, statuses]) => !statuses.includes("FAILED"));
           const expected = fold(
             fills.map(([spec, statuses], i) => ({ spec, i, st: statuses[statuses.length - 1]! })),
@@ -197,7 +240,7 @@ describe("properties", () => {
     );
   });
 
-  it("(c) detected opportunities respect the bound, the minimum size and the budget", () => {
+  it("(c) detected opportunities lock in minSpread a pair at their most spend, within budget and the venue's minima", () => {
     let found = 0;
     fc.assert(
       fc.property(
@@ -205,7 +248,7 @@ describe("properties", () => {
         ladderArb(20, 60),
         rulesArb,
         fc.record({
-          minSpread: fc.integer({ min: 0, max: 100_000 }),
+          minSpread: fc.constantFrom(0, 10_000, 20_000, 30_000, 50_000),
           budgetPerTrade: fc.integer({ min: 0, max: 100 * ONE }),
         }),
         (upAsks, downAsks, rules, params) => {
@@ -213,22 +256,32 @@ describe("properties", () => {
           const o = detectOpportunity(book, rules, params);
           if (!o) return;
           found += 1;
-          expect(o.pairCost).toBeLessThanOrEqual(ONE - params.minSpread);
-          expect(o.pairCost).toBe(
-            pairCostWithFees(o.upLimitPrice, o.downLimitPrice, rules.feeRate, rules.feeExponent),
+          // The criterion, exactly: (pairs − maxCost) ≥ minSpread × pairs.
+          expect(o.worstCaseProfit).toBe(o.pairs - o.maxCost);
+          expect(BigInt(o.worstCaseProfit) * BigInt(ONE)).toBeGreaterThanOrEqual(
+            BigInt(params.minSpread) * BigInt(o.pairs),
           );
-          expect(o.shares).toBeGreaterThan(0);
-          expect(o.shares).toBeGreaterThanOrEqual(rules.minOrderSize);
-          expect(o.shares % SHARE_STEP).toBe(0);
+          expect(o.pairs).toBe(Math.min(o.upNetShares, o.downNetShares));
+          expect(o.expectedProfit).toBe(o.pairs - o.grossCost);
           expect(o.grossCost).toBeLessThanOrEqual(o.maxCost);
+          expect(o.maxCost).toBe(
+            marketableBuyAmount(o.upShares, o.upLimitPrice) +
+              marketableBuyAmount(o.downShares, o.downLimitPrice),
+          );
           expect(o.maxCost).toBeLessThanOrEqual(params.budgetPerTrade);
-          expect(o.expectedProfit).toBeGreaterThan(0);
-          expect(o.upLimitPrice).toBeGreaterThanOrEqual(o.upBestAsk);
-          expect(o.downLimitPrice).toBeGreaterThanOrEqual(o.downBestAsk);
-          const depth = (levels: PriceLevel[], limit: Micros) =>
-            levels.filter((l) => l.price <= limit && l.size > 0).reduce((s, l) => s + l.size, 0);
-          expect(o.shares).toBeLessThanOrEqual(depth(upAsks, o.upLimitPrice));
-          expect(o.shares).toBeLessThanOrEqual(depth(downAsks, o.downLimitPrice));
+          for (const [shares, limit, best, asks] of [
+            [o.upShares, o.upLimitPrice, o.upBestAsk, upAsks],
+            [o.downShares, o.downLimitPrice, o.downBestAsk, downAsks],
+          ] as const) {
+            expect(shares % SHARE_LOT).toBe(0);
+            expect(shares).toBeGreaterThanOrEqual(rules.minOrderSize);
+            expect(mulMicros(shares, limit, "up")).toBeGreaterThanOrEqual(MIN_MARKETABLE_BUY_AMOUNT);
+            expect(limit).toBeGreaterThanOrEqual(best);
+            const depth = asks.filter((l) => l.price <= limit && l.size > 0).reduce((s, l) => s + l.size, 0);
+            expect(shares).toBeLessThanOrEqual(depth);
+          }
+          // Equal net shares: each leg is the least lot reaching the same target, so they differ by < a lot.
+          expect(Math.abs(o.upNetShares - o.downNetShares)).toBeLessThan(SHARE_LOT);
         },
       ),
       { numRuns: 1000 },

@@ -18,13 +18,7 @@ import {
   type StreamMarketInput,
   type StreamMarketResult,
 } from "../../activities/streaming/market-feed";
-import type {
-  MarketBookSnapshot,
-  OrderUpdate,
-  OurFill,
-  PriceLevel,
-  ReconcileSnapshot,
-} from "../../src/session/messages";
+import type { MarketBookSnapshot, OurFill, PriceLevel, ReconcileSnapshot } from "../../src/session/messages";
 import { SIGNALS, workflowIds } from "../../src/session/messages";
 import type { FeedHeartbeatDetails } from "../../src/streaming/resume";
 import type { VenueMarket } from "../../src/venue/types";
@@ -78,9 +72,6 @@ class SignalRecorder {
   }
   reconciles(): ReconcileSnapshot[] {
     return this.of<ReconcileSnapshot>(SIGNALS.reconcile);
-  }
-  orderUpdates(): OrderUpdate[][] {
-    return this.of<OrderUpdate[]>(SIGNALS.orderUpdates);
   }
 }
 
@@ -334,15 +325,6 @@ describe("market feed against the venue simulator", () => {
       true,
     );
     expect(resting.status).toBe("live");
-    const placement = await waitFor(
-      () =>
-        feed.signals
-          .orderUpdates()
-          .flat()
-          .find((u) => u.orderId === resting.orderID),
-      "the order update of the resting order",
-    );
-    expect(placement).toMatchObject({ status: "LIVE", sizeMatched: 0 });
     const booksBefore = feed.signals.books().length;
 
     const response = await fetch(`${venue.urls.admin}/drop-connections`, { method: "POST" });
@@ -666,6 +648,78 @@ describe("market feed against a misbehaving venue", () => {
     );
     // The credentials never reach a log line.
     expect(JSON.stringify(logger.lines)).not.toMatch(/s3cret|"pass"/);
+  });
+
+  it("signals no order updates: an order event on the user channel is counted, and only fills go to the session", async () => {
+    let userSocket: WebSocket | undefined;
+    onSubscribe = {
+      market: () => {},
+      user: (socket) => {
+        userSocket = socket;
+      },
+    };
+    const trade = (id: string) => ({
+      event_type: "trade",
+      id,
+      taker_order_id: "0xmine",
+      market: MARKET,
+      asset_id: UP,
+      side: "BUY",
+      price: "0.55",
+      size: "5",
+      fee_rate_bps: "700",
+      status: "MATCHED",
+      trader_side: "TAKER",
+      owner: KEY,
+      maker_orders: [],
+      match_time: "1767225605",
+      timestamp: "1767225605000",
+    });
+    const signals = new SignalRecorder();
+    const { abort, result } = startFakeFeed(signals);
+    const socket = await waitFor(() => userSocket, "the user channel");
+    socket.send(
+      JSON.stringify({
+        event_type: "order",
+        type: "PLACEMENT",
+        id: "0xmine",
+        owner: KEY,
+        market: MARKET,
+        asset_id: UP,
+        side: "BUY",
+        price: "0.55",
+        original_size: "5",
+        size_matched: "0",
+        status: "LIVE",
+        timestamp: "1767225604000",
+      }),
+    );
+    socket.send(JSON.stringify(trade("trade-1")));
+    await waitFor(
+      () =>
+        signals
+          .fills()
+          .flat()
+          .find((f) => f.tradeId === "trade-1"),
+      "the first fill",
+    );
+    // Signals go out in order: once a later fill is in, anything the order event caused was sent.
+    socket.send(JSON.stringify(trade("trade-2")));
+    await waitFor(
+      () =>
+        signals
+          .fills()
+          .flat()
+          .find((f) => f.tradeId === "trade-2"),
+      "the second fill",
+    );
+    // The reconcile at connection, then the fills: nothing for the order event.
+    expect([...new Set(signals.calls.map((c) => c.name))]).toEqual([SIGNALS.reconcile, SIGNALS.fills]);
+
+    abort.abort();
+    const final = await result;
+    expect(final.frames.user.decoded.order).toBe(1);
+    expect(final.fillsSignalled).toBe(2);
   });
 
   it("after a tick-size change, resubscribes for a fresh book and reports the new tick", async () => {

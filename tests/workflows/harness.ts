@@ -2,7 +2,13 @@
  * Mocked activities for workflow tests: a scripted venue for orders, a recorder for every call,
  * and waits on calls (so tests wait for what the workflow did, never for wall-clock time).
  */
-import type { PlacedOrder, PlaceOrderRequest } from "../../activities/exchange/activities";
+import { ApplicationFailure } from "@temporalio/common";
+import type {
+  OrderReadBack,
+  PlacedOrder,
+  PlaceOrderRequest,
+  ReadOrderRequest,
+} from "../../activities/exchange/activities";
 import type { Micros } from "../../src/money";
 import type { MarketRef } from "../../src/session/market";
 import type { BookTop, MarketBookSnapshot, OurFill } from "../../src/session/messages";
@@ -38,19 +44,105 @@ export function snapshot(seq: number, up: BookTop, down: BookTop): MarketBookSna
   return { seq, venueAtMs: 0, receivedAtMs: 0, up, down, tickSize: 10_000 };
 }
 
-/** Decides how much of an order fills: a fraction of its size (default all). */
-export type FillRule = (req: PlaceOrderRequest, n: number) => number;
+/** Decides how much of an order fills: a fraction of its size (default all), or exact gross shares. */
+export type FillRule = (req: PlaceOrderRequest, n: number) => number | { shares: Micros };
+
+/**
+ * What happens to the n-th order instead of an immediate fill (undefined: the fill rule decides).
+ * - fail: the activity fails for good (non-retryable); `landed` is the fraction that the venue did take
+ *   and fill (read back later by the order's hash), or undefined if the order never reached the venue;
+ * - reject: the venue refuses it with this rejection kind;
+ * - delayed: the venue answers "delayed" with no fills; its outcome (this fraction filled) becomes final
+ *   once the test calls release(n); until then readOrder says DELAYED;
+ *   (with `hold`, placeOrder itself returns only then; `fillsOnReadBack: false` keeps the fills out of the
+ *   read-back, as if REST lagged: only the user channel then tells them);
+ * - hold: placeOrder does not return until the test calls release(n) (then the fill rule decides).
+ */
+export type OrderScript =
+  | { kind: "fail"; landed?: number }
+  | { kind: "reject"; rejectionKind: string; message: string }
+  | { kind: "delayed"; fraction: number; fillsOnReadBack?: boolean; hold?: boolean }
+  | { kind: "hold" };
+
+interface MockOrder {
+  n: number;
+  orderId: string;
+  req: PlaceOrderRequest;
+  script: OrderScript | undefined;
+  fills: OurFill[];
+  landed: boolean;
+  final: boolean;
+}
 
 export class MockVenue {
   readonly calls: Call[] = [];
   private waiters: { predicate: (c: Call) => boolean; resolve: (c: Call) => void }[] = [];
   private orders = 0;
+  private readonly byN = new Map<number, MockOrder>();
+  private readonly releases = new Map<number, () => void>();
+  private script: (req: PlaceOrderRequest, n: number) => OrderScript | undefined = () => undefined;
   winner: "UP" | "DOWN" = "UP";
 
   constructor(private fillRule: FillRule = () => 1) {}
 
   setFillRule(rule: FillRule): void {
     this.fillRule = rule;
+  }
+
+  setScript(script: (req: PlaceOrderRequest, n: number) => OrderScript | undefined): void {
+    this.script = script;
+  }
+
+  /** The fills the venue made for the n-th order (e.g. to signal them as the user channel would). */
+  fillsOf(n: number): OurFill[] {
+    return this.byN.get(n)?.fills ?? [];
+  }
+
+  orderId(n: number): string {
+    return `0xorder${n}`;
+  }
+
+  /** Lets every held order return (a test that failed must not leave an activity hanging). */
+  releaseAll(): void {
+    for (const n of [...this.releases.keys()]) this.release(n);
+  }
+
+  /** Lets a held order return, or makes a delayed order's outcome final. */
+  release(n: number): void {
+    const order = this.byN.get(n);
+    if (order) order.final = true;
+    this.releases.get(n)?.();
+  }
+
+  /** Fee rate of the fills the mock venue reports (0 makes net shares equal gross shares). */
+  feeRate: Micros = 70_000;
+  /**
+   * Status of the fills in placement answers: MINED by default (as if read back once mined, so the shares
+   * are sellable at once); MATCHED for tests of what may be sold before the venue releases the shares.
+   */
+  fillStatus: "MATCHED" | "MINED" = "MINED";
+
+  private fillsFor(req: PlaceOrderRequest, n: number, amount: number | { shares: Micros }): OurFill[] {
+    const size =
+      typeof amount === "number"
+        ? Math.floor((req.intent.size * amount) / 10_000) * 10_000
+        : Math.min(amount.shares, req.intent.size);
+    return size > 0
+      ? [
+          {
+            tradeId: `trade-${n}`,
+            orderId: this.orderId(n),
+            tokenId: req.intent.tokenId,
+            side: req.intent.side,
+            role: "TAKER",
+            price: req.intent.price,
+            size,
+            feeRate: this.feeRate,
+            status: this.fillStatus,
+            atMs: 0,
+          },
+        ]
+      : [];
   }
 
   private record(name: string, args: unknown[]): void {
@@ -92,6 +184,24 @@ export class MockVenue {
     return this.named("placeOrder").map((c) => c.args[0] as PlaceOrderRequest);
   }
 
+  /** The first order sent for a token (e.g. an entry leg), whatever its outcome. */
+  sentFor(tokenId: string): PlaceOrderRequest {
+    const call = this.named("placeOrderStarted").find(
+      (c) => (c.args[0] as PlaceOrderRequest).intent.tokenId === tokenId,
+    );
+    if (!call) throw new Error(`no order was sent for token ${tokenId}`);
+    return call.args[0] as PlaceOrderRequest;
+  }
+
+  /** The mock's number of the first order sent for a token. */
+  numberFor(tokenId: string): number {
+    const call = this.named("placeOrderStarted").find(
+      (c) => (c.args[0] as PlaceOrderRequest).intent.tokenId === tokenId,
+    );
+    if (!call) throw new Error(`no order was sent for token ${tokenId}`);
+    return call.args[1] as number;
+  }
+
   activities() {
     const recorder =
       (name: string) =>
@@ -100,35 +210,67 @@ export class MockVenue {
       };
     return {
       placeOrder: async (req: PlaceOrderRequest): Promise<PlacedOrder> => {
-        this.orders += 1;
-        const n = this.orders;
-        const fraction = this.fillRule(req, n);
-        const size = Math.floor((req.intent.size * fraction) / 10_000) * 10_000;
-        const orderId = `0xorder${n}`;
-        const fills: OurFill[] =
-          size > 0
-            ? [
-                {
-                  tradeId: `trade-${n}`,
-                  orderId,
-                  tokenId: req.intent.tokenId,
-                  side: req.intent.side,
-                  role: "TAKER",
-                  price: req.intent.price,
-                  size,
-                  feeRate: 70_000,
-                  status: "MATCHED",
-                  atMs: 0,
-                },
-              ]
-            : [];
+        // A retried activity re-sends the same intent: the venue knows it by its salt.
+        const again = [...this.byN.values()].find((o) => o.req.intent.salt === req.intent.salt);
+        this.orders += again ? 0 : 1;
+        const n = again?.n ?? this.orders;
+        const script = this.script(req, n);
+        const orderId = this.orderId(n);
+        const order: MockOrder = again ?? {
+          n,
+          orderId,
+          req,
+          script,
+          fills: [],
+          landed: true,
+          final: script?.kind !== "delayed",
+        };
+        this.byN.set(n, order);
+        if (script?.kind === "delayed") order.fills = this.fillsFor(req, n, script.fraction);
+        this.record("placeOrderStarted", [req, n]);
+        if (script?.kind === "hold" || (script?.kind === "delayed" && script.hold)) {
+          await new Promise<void>((resolve) => this.releases.set(n, resolve));
+        }
+        if (script?.kind === "fail") {
+          order.landed = script.landed !== undefined;
+          order.fills = this.fillsFor(req, n, script.landed ?? 0);
+          this.record("placeOrderFailed", [req, n]);
+          throw ApplicationFailure.nonRetryable("venue unreachable (test)", "UnknownOutcome");
+        }
+        if (script?.kind === "reject") {
+          const result: PlacedOrder = {
+            orderId,
+            accepted: false,
+            status: "rejected",
+            rejection: { kind: script.rejectionKind, message: script.message },
+            sentAtMs: Date.now(),
+            answeredAtMs: Date.now() + 5,
+            fills: [],
+          };
+          this.record("placeOrder", [req, result]);
+          return result;
+        }
+        if (script?.kind === "delayed") {
+          const result: PlacedOrder = {
+            orderId,
+            accepted: true,
+            status: "delayed",
+            sentAtMs: Date.now(),
+            answeredAtMs: Date.now() + 5,
+            fills: [],
+          };
+          this.record("placeOrder", [req, result]);
+          return result;
+        }
+        const fills = this.fillsFor(req, n, this.fillRule(req, n));
+        order.fills = fills;
         const result: PlacedOrder = {
           orderId,
-          accepted: size > 0,
-          status: size > 0 ? "matched" : "rejected",
-          ...(size > 0
+          accepted: fills.length > 0,
+          status: fills.length > 0 ? "matched" : "rejected",
+          ...(fills.length > 0
             ? {}
-            : { rejection: { kind: "Rejected", message: "no orders found to match with FAK order" } }),
+            : { rejection: { kind: "unfilled", message: "no orders found to match with FAK order" } }),
           sentAtMs: Date.now(),
           answeredAtMs: Date.now() + 5,
           fills,
@@ -136,7 +278,26 @@ export class MockVenue {
         this.record("placeOrder", [req, result]);
         return result;
       },
-      readFills: async () => [],
+      readOrder: async (req: ReadOrderRequest): Promise<OrderReadBack> => {
+        const order = [...this.byN.values()].find((o) =>
+          req.orderId !== undefined ? o.orderId === req.orderId : o.req.intent.salt === req.intent?.salt,
+        );
+        const answer: OrderReadBack = !order?.landed
+          ? { found: false, orderId: req.orderId ?? "", status: "", final: true, sizeMatched: 0, fills: [] }
+          : {
+              found: true,
+              orderId: order.orderId,
+              status: order.final ? "MATCHED" : "DELAYED",
+              final: order.final,
+              sizeMatched: order.final ? order.fills.reduce((s, f) => s + f.size, 0) : 0,
+              fills:
+                order.final && !(order.script?.kind === "delayed" && order.script.fillsOnReadBack === false)
+                  ? order.fills
+                  : [],
+            };
+        this.record("readOrder", [req, answer]);
+        return answer;
+      },
       cancelMarketOrders: async (...args: unknown[]) => {
         this.record("cancelMarketOrders", args);
         return 0;

@@ -6,15 +6,18 @@ import type { TestWorkflowEnvironment } from "@temporalio/testing";
 import { Worker } from "@temporalio/worker";
 import { loadConfig } from "../../src/config/load";
 import { createLogger } from "../../src/log";
+import { type OurFill, workflowIds } from "../../src/session/messages";
 import { detectOpportunity } from "../../src/strategy/arbitrage";
 import { installTemporalRuntime } from "../../workers/runtime";
-import { position } from "../../workflows";
+import { marketSession, position } from "../../workflows";
 import {
+  fillsSignal,
   haltSignal,
   marketBookSignal,
   positionStateQuery,
   rebalanceNowSignal,
   resumeSignal,
+  sessionStateQuery,
 } from "../../workflows/definitions";
 import type { PositionInput } from "../../workflows/position";
 import { timeSkipping, workflowBundlePath } from "../helpers/temporal";
@@ -72,7 +75,7 @@ async function run<T>(venue: MockVenue, fn: () => Promise<T>): Promise<T> {
     workflowBundle: { codePath: bundle },
     activities: venue.activities(),
   });
-  return worker.runUntil(fn());
+  return worker.runUntil(fn().finally(() => venue.releaseAll()));
 }
 
 const started: string[] = [];
@@ -299,5 +302,231 @@ describe("position workflow (time-skipping, mocked activities)", () => {
       expect(call.args[0]).toMatchObject({ action: "SELL_YES" });
       await h.result();
     });
+  });
+});
+
+/** Rejects after `ms` of real time, naming what was awaited: a missing behaviour fails, never hangs. */
+async function within<T>(what: string, promise: Promise<T>, ms = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Shares a taker BUY of `size` gross shares at `price` holds: size − size × 0.07 × (1 − price), the fee in
+ * shares rounded down to 5 decimals (the venue's published fee formula, computed here on its own). */
+function netOfBuyFee(size: number, price: number): number {
+  // In micros: size × 0.07 × (1 − price), exactly with integers, then down to a multiple of 10 micros.
+  const priceMicros = BigInt(Math.round(price * 1e6));
+  const exact = (BigInt(size) * 7n * (1_000_000n - priceMicros)) / 100_000_000n;
+  return size - Number((exact / 10n) * 10n);
+}
+
+describe("orders whose outcome is not a plain answer", () => {
+  it("an order activity that fails for good is an outcome: the first leg is kept, read back, and resolved", async () => {
+    const venue = new MockVenue();
+    // The Down leg's placement fails for good; reading it back by its hash finds nothing.
+    venue.setScript((req, k) =>
+      k <= 2 && req.intent.tokenId === MARKET.downTokenId ? { kind: "fail" } : undefined,
+    );
+    venue.winner = "UP";
+    const i = await input();
+    const result = await run(venue, async () => (await start(i)).result());
+    expect(result.phase).toBe("RESOLVED");
+    const up = venue.sentFor(MARKET.upTokenId);
+    expect(result.upShares).toBe(netOfBuyFee(up.intent.size, up.intent.price / 1e6));
+    expect(result.downShares).toBe(0);
+    // The failed order was read back by the intent it signed (same salt), not forgotten.
+    const failed = venue.named("placeOrderFailed")[0]!.args[0] as { intent: { salt: number } };
+    const reads = venue.named("readOrder").map((c) => c.args[0] as { intent?: { salt: number } });
+    expect(reads.some((r) => r.intent?.salt === failed.intent.salt)).toBe(true);
+    expect(venue.named("resolvePosition")).toHaveLength(1);
+  });
+
+  it("an order that failed for good but landed at the venue is found by its hash, with its fills", async () => {
+    const venue = new MockVenue();
+    venue.setScript((req, k) =>
+      k <= 2 && req.intent.tokenId === MARKET.downTokenId ? { kind: "fail", landed: 1 } : undefined,
+    );
+    const i = await input();
+    const result = await run(venue, async () => (await start(i)).result());
+    const [up, down] = [venue.sentFor(MARKET.upTokenId), venue.sentFor(MARKET.downTokenId)];
+    expect(result.upShares).toBe(netOfBuyFee(up.intent.size, up.intent.price / 1e6));
+    expect(result.downShares).toBe(netOfBuyFee(down.intent.size, down.intent.price / 1e6));
+    // The order row is written once its id is known from the read-back.
+    const rows = venue.named("upsertOrder").map((c) => c.args[0] as { id: string; status: string });
+    const downId = venue.orderId(venue.numberFor(MARKET.downTokenId));
+    expect(rows.some((r) => r.id === downId && r.status === "MATCHED")).toBe(true);
+  });
+
+  it("after a position's order failed for good, its session still opens later positions", async () => {
+    const venue = new MockVenue();
+    venue.setScript((req, k) =>
+      k <= 2 && req.intent.tokenId === MARKET.downTokenId ? { kind: "fail" } : undefined,
+    );
+    const queue = `sessions-${++n}`;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: queue,
+      workflowBundle: { codePath: bundle },
+      activities: { ...venue.activities(), streamMarket: async () => ({ endReason: "ended" }) },
+    });
+    await worker.runUntil(async () => {
+      const now = await env.currentTimeMs();
+      const params = { ...PARAMS, historyEventLimit: 8_000, streamingTaskQueue: queue };
+      const sessionId = `session-failing-order-${n}`;
+      started.push(sessionId);
+      const h = await env.client.workflow.start(marketSession, {
+        taskQueue: queue,
+        workflowId: sessionId,
+        args: [{ market: { ...MARKET, startMs: now, endMs: now + 10 * MINUTE }, params }],
+      });
+      await h.signal(marketBookSignal, { ...OPENING, seq: 1 });
+      await within("the first position's entry", venue.waitFor("upsertTelemetry"));
+      await h.signal(marketBookSignal, { ...OPENING, seq: 2 });
+      await within("a second position's orders", venue.waitForCount("placeOrderStarted", 4));
+      expect((await h.query(sessionStateQuery)).positionsStarted).toBe(2);
+      // Its positions are ABANDON children: end them too, so that none holds the test server's clock.
+      started.push(
+        workflowIds.position(MARKET.slug, 1),
+        workflowIds.position(MARKET.slug, 2),
+        workflowIds.feed(MARKET.slug),
+      );
+    });
+  });
+
+  it("keeps a market's current tick for every order (0.001 once the price leaves [0.04, 0.96])", async () => {
+    const venue = new MockVenue(partialDown);
+    const i = await input();
+    await run(venue, async () => {
+      const h = await start(i);
+      await venue.waitFor("upsertTelemetry");
+      // Up ran to 0.965: the venue's tick is now 0.001, and selling the excess Up there is worth it.
+      await h.signal(marketBookSignal, {
+        ...snapshot(2, top([[0.965, 50]], [[0.967, 50]]), top([[0.033, 50]], [[0.035, 50]])),
+        tickSize: 1_000,
+      });
+      await venue.waitFor("recordRebalanceTrade");
+      await h.result();
+    });
+    const sell = venue.placed()[2]!;
+    expect(sell.intent).toMatchObject({
+      side: "SELL",
+      tokenId: MARKET.upTokenId,
+      price: 965_000,
+      tickSize: 1_000,
+    });
+  });
+
+  it("waits for delayed entry legs instead of abandoning the position", async () => {
+    const venue = new MockVenue();
+    venue.setScript(() => ({ kind: "delayed", fraction: 1 }));
+    const i = await input();
+    await run(venue, async () => {
+      const h = await start(i);
+      await within("a read-back of the delayed legs", venue.waitFor("readOrder"));
+      const waiting = await h.query(positionStateQuery);
+      expect(waiting).toMatchObject({ phase: "EXECUTING", openOrders: 2 });
+      venue.release(venue.numberFor(MARKET.upTokenId));
+      venue.release(venue.numberFor(MARKET.downTokenId));
+      await within(
+        "the position to settle its legs",
+        venue.waitFor("upsertPosition", (a) => (a[0] as { status: string }).status === "BALANCED"),
+      );
+      const settled = await h.query(positionStateQuery);
+      const [up, down] = [venue.sentFor(MARKET.upTokenId), venue.sentFor(MARKET.downTokenId)];
+      expect(settled.upShares).toBe(netOfBuyFee(up.intent.size, up.intent.price / 1e6));
+      expect(settled.downShares).toBe(netOfBuyFee(down.intent.size, down.intent.price / 1e6));
+      expect(settled.openOrders).toBe(0);
+      await h.result();
+    });
+  });
+
+  it("records a delayed rebalancing order once its outcome is final, and sends no other meanwhile", async () => {
+    const venue = new MockVenue(partialDown);
+    venue.setScript((_req, k) => (k === 3 ? { kind: "delayed", fraction: 1 } : undefined));
+    const i = await input();
+    await run(venue, async () => {
+      const h = await start(i);
+      await venue.waitFor("upsertTelemetry");
+      await h.signal(marketBookSignal, SELL_BOOK(2));
+      await within("the rebalancing order", venue.waitForCount("placeOrder", 3));
+      // More books that would call for the same SELL arrive while it is delayed.
+      await h.signal(marketBookSignal, SELL_BOOK(3));
+      await env.sleep(3_000);
+      await h.signal(marketBookSignal, SELL_BOOK(4));
+      await within("a read-back of the delayed order", venue.waitFor("readOrder"));
+      expect(venue.named("placeOrderStarted")).toHaveLength(3);
+      expect(venue.named("recordRebalanceTrade")).toHaveLength(0);
+      venue.release(3);
+      await within("the rebalance record", venue.waitFor("recordRebalanceTrade"));
+      await h.result();
+    });
+    expect(venue.named("placeOrderStarted")).toHaveLength(3);
+    const records = venue.named("recordRebalanceTrade").map((c) => c.args[0] as { status: string });
+    expect(records).toEqual([expect.objectContaining({ action: "SELL_YES", status: "SUCCESS" })]);
+  });
+
+  it("keeps a fill that arrives before its order's placement returns", async () => {
+    const venue = new MockVenue();
+    // The Down leg is answered "delayed" only after its fill came on the user channel, and REST lags:
+    // the read-back shows no fill. Only the early fill tells the position about its Down shares.
+    venue.setScript((req, k) =>
+      k <= 2 && req.intent.tokenId === MARKET.downTokenId
+        ? { kind: "delayed", fraction: 1, hold: true, fillsOnReadBack: false }
+        : undefined,
+    );
+    const i = await input();
+    await run(venue, async () => {
+      const h = await start(i);
+      await within("the Down leg in flight", venue.waitForCount("placeOrderStarted", 2));
+      const downN = venue.numberFor(MARKET.downTokenId);
+      const early: OurFill[] = venue.fillsOf(downN);
+      expect(early).toHaveLength(1);
+      await h.signal(fillsSignal, early);
+      await within(
+        "the early fill to be held",
+        (async () => {
+          while ((await h.query(positionStateQuery)).bufferedFills !== 1) await env.sleep(50);
+        })(),
+      );
+      venue.release(downN);
+      await within(
+        "the position to be balanced",
+        venue.waitFor("upsertPosition", (a) => (a[0] as { status: string }).status === "BALANCED"),
+      );
+      const state = await h.query(positionStateQuery);
+      const down = venue.sentFor(MARKET.downTokenId);
+      expect(state.downShares).toBe(netOfBuyFee(down.intent.size, down.intent.price / 1e6));
+      expect(state.bufferedFills).toBe(0);
+      await h.result();
+    });
+  });
+
+  it("does not count a SELL the venue refused for balance as a rebalancing attempt", async () => {
+    const venue = new MockVenue(partialDown);
+    venue.setScript((_req, k) =>
+      k === 3
+        ? { kind: "reject", rejectionKind: "insufficient-balance", message: "not enough balance / allowance" }
+        : undefined,
+    );
+    const i = await input();
+    const result = await run(venue, async () => {
+      const h = await start(i);
+      await venue.waitFor("upsertTelemetry");
+      await h.signal(marketBookSignal, SELL_BOOK(2));
+      await within("the refused SELL", venue.waitForCount("placeOrder", 3));
+      // The next periodic check tries again, and this time the shares are sellable.
+      await within("the SELL again", venue.waitFor("recordRebalanceTrade"));
+      return h.result();
+    });
+    const records = venue.named("recordRebalanceTrade").map((c) => c.args[0] as { status: string });
+    expect(records).toEqual([expect.objectContaining({ action: "SELL_YES", status: "SUCCESS" })]);
+    expect(result.rebalanceTrades).toBe(1);
   });
 });

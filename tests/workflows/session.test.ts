@@ -2,10 +2,13 @@
  * The session workflow on the time-skipping server, with mocked activities: it opens a position
  * on an arbitrage book, obeys halt (no new positions, open orders cancelled) and resume.
  */
+import { defaultPayloadConverter } from "@temporalio/common";
 import type { TestWorkflowEnvironment } from "@temporalio/testing";
 import { Worker } from "@temporalio/worker";
 import { loadConfig } from "../../src/config/load";
 import { createLogger } from "../../src/log";
+import type { MarketBookSnapshot } from "../../src/session/messages";
+import { workflowIds } from "../../src/session/messages";
 import { installTemporalRuntime } from "../../workers/runtime";
 import { marketSession } from "../../workflows";
 import { haltSignal, marketBookSignal, resumeSignal, sessionStateQuery } from "../../workflows/definitions";
@@ -67,6 +70,94 @@ it("opens a position on an arbitrage, stops on halt (cancelling orders), and ope
     await h.terminate("test over");
   });
   expect(venue.named("cancelMarketOrders")[0]?.args[0]).toEqual({ market: MARKET.conditionId });
+});
+
+/** Polls a probe until it yields (waits for what a workflow did; no fixed sleep). */
+async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The signals of this name in a workflow's history: their argument and when they arrived (server time). */
+async function signalsIn(workflowId: string, name: string): Promise<{ arg: unknown; atMs: number }[]> {
+  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((event) => {
+    const attributes = event.workflowExecutionSignaledEventAttributes;
+    if (attributes?.signalName !== name) return [];
+    const payload = attributes.input?.payloads?.[0];
+    const time = event.eventTime!;
+    return [
+      {
+        arg: payload ? defaultPayloadConverter.fromPayload(payload as never) : undefined,
+        atMs: Number(time.seconds) * 1000 + Math.floor((time.nanos ?? 0) / 1e6),
+      },
+    ];
+  });
+}
+
+it("forwards a book held back by the forwarding interval once the interval has passed, with no further book", async () => {
+  // The Up leg fills, the Down leg half: the position is imbalanced and wants books.
+  const venue = new MockVenue((_req, n) => (n === 1 ? 1 : n === 2 ? 0.5 : 0));
+  const taskQueue = "sessions-flush";
+  const slug = "btc-updown-15m-flush";
+  const positionId = workflowIds.position(slug, 1);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: await workflowBundlePath() },
+    activities: { ...venue.activities(), streamMarket: async () => ({ endReason: "ended" }) },
+  });
+  const quiet = (seq: number, upAsk: number) =>
+    snapshot(seq, top([[0.3, 50]], [[upAsk, 50]]), top([[0.3, 50]], [[0.6, 50]]));
+  /** The books the position has received from its session, with when (server time). */
+  const forwarded = async () =>
+    (await signalsIn(positionId, "marketBook")).map((s) => ({
+      seq: (s.arg as MarketBookSnapshot).seq,
+      atMs: s.atMs,
+    }));
+  const forwardedSeq = (seq: number) => async () => (await forwarded()).find((b) => b.seq === seq);
+  await worker.runUntil(async () => {
+    const now = await env.currentTimeMs();
+    const params = {
+      ...loadConfig({ env: {} }).arbitrage,
+      historyEventLimit: 8_000,
+      streamingTaskQueue: taskQueue,
+    };
+    const h = await env.client.workflow.start(marketSession, {
+      taskQueue,
+      workflowId: workflowIds.session(slug),
+      args: [{ market: { ...MARKET, slug, startMs: now, endMs: now + 10 * 60_000 }, params }],
+    });
+    await h.signal(marketBookSignal, ARBITRAGE(1));
+    await venue.waitForCount("placeOrder", 2);
+    // The session knows that the position wants books.
+    await until(
+      async () =>
+        (await signalsIn(h.workflowId, "positionStatus")).find(
+          (s) => (s.arg as { wantsBooks: boolean }).wantsBooks,
+        ),
+      "the position to want books",
+    );
+    // The first book goes to the position at once.
+    await h.signal(marketBookSignal, quiet(2, 0.61));
+    const first = await until(forwardedSeq(2), "the first book at the position");
+    // The next one arrives within the interval, and nothing after it.
+    await h.signal(marketBookSignal, quiet(3, 0.62));
+    const arrivedAtMs = await env.currentTimeMs();
+    const second = await until(forwardedSeq(3), "the held-back book at the position", 10_000);
+    expect((await forwarded()).map((b) => b.seq)).toEqual([2, 3]);
+    // Not before the interval since the previous one (a little slack: the session's clock is its
+    // task's, the signal's is the server's), and about one interval after it arrived.
+    expect(second.atMs - first.atMs).toBeGreaterThanOrEqual(950);
+    expect(second.atMs - arrivedAtMs).toBeLessThan(1_500);
+    await h.terminate("test over");
+    await env.client.workflow.getHandle(positionId).terminate("test over");
+  });
 });
 
 describe("on the dev server (real history accounting)", () => {

@@ -18,6 +18,7 @@ export {
   netCost,
   type PositionLedger,
   pnlIfWins,
+  sellableShares,
 } from "./position";
 export {
   type ChoiceParams,
@@ -28,8 +29,9 @@ export {
   type RebalanceOption,
   type RebalanceParams,
   type RebalanceState,
+  realizedRebalanceProfit,
   rebalanceDecision,
   rebalancingOptions,
 } from "./rebalance";
 export { latencyMs, type Resolution, resolvePosition } from "./resolution";
-export { type ArbitrageParams, type MarketRules, SHARE_STEP } from "./types";
+export type { ArbitrageParams, MarketRules } from "./types";

@@ -5,10 +5,15 @@
  * Fills are keyed by `${tradeId}:${orderId}`; the venue repeats a trade at every status change, and a
  * reconcile replays fills read back over REST, so application must be idempotent and order-independent:
  *   - the first non-FAILED sighting of a key applies the fill; later sightings only move its status;
- *   - a status never moves backwards: MATCHED < RETRYING < MINED < CONFIRMED < FAILED (the most advanced
- *     status seen wins, so any order of the same events gives the same ledger);
- *   - FAILED reverses an applied fill exactly (each fill records its own effects) and a fill first seen
- *     as FAILED never applies.
+ *   - which status replaces which is the venue's lifecycle, one rule shared with the fills table
+ *     ({@link tradeStatusReplaces}, src/protocol/trade-status.ts): MATCHED < RETRYING < MINED < CONFIRMED
+ *     or FAILED, and CONFIRMED and FAILED are both terminal. So any order of the sightings of one trade
+ *     gives the same ledger, a CONFIRMED fill is never reversed, and a FAILED one never comes back;
+ *   - FAILED reverses an applied (MATCHED, RETRYING or MINED) fill exactly (each fill records its own
+ *     effects), and a fill first seen as FAILED never applies.
+ *
+ * Sellable shares ({@link sellableShares}): the venue releases the shares a BUY received once its trade is
+ * MINED (about 2 s after the match), so a SELL can only use those, less what was already sold.
  * The fill's economics (price, size, role, fee rate) are taken from the first sighting; the venue sends the
  * same ones with every status.
  *
@@ -21,6 +26,7 @@
  */
 import { buyFeeInShares, proceedsAfterSell, takerFee } from "../../fees";
 import { divMicros, type Micros, mulMicros, ONE } from "../../money";
+import { tradeReleasesShares, tradeStatusReplaces } from "../../protocol/trade-status";
 import type { OurFill, Outcome, Side, TradeStatus } from "../../session/messages";
 import type { MarketRules } from "./types";
 
@@ -60,14 +66,6 @@ export interface PositionLedger {
   /** Every fill seen, keyed by `${tradeId}:${orderId}`. */
   fills: Readonly<Record<string, AppliedFill>>;
 }
-
-const STATUS_RANK: Record<TradeStatus, number> = {
-  MATCHED: 0,
-  RETRYING: 1,
-  MINED: 2,
-  CONFIRMED: 3,
-  FAILED: 4,
-};
 
 export function emptyLeg(): LegPosition {
   return { netShares: 0, boughtShares: 0, soldShares: 0, cost: 0, proceeds: 0, fees: 0, feeShares: 0 };
@@ -140,7 +138,7 @@ export function applyFill(
   const key = fillKey(fill);
   const seen = ledger.fills[key];
   if (seen) {
-    if (STATUS_RANK[fill.status] <= STATUS_RANK[seen.status]) return ledger;
+    if (!tradeStatusReplaces(fill.status, seen.status)) return ledger;
     if (fill.status === "FAILED") {
       // Reverse exactly what the fill did, on the leg it was applied to.
       const reversed = combine(leg(ledger, seen.outcome), seen.effect, -1);
@@ -217,4 +215,19 @@ export function averageEntry(ledger: PositionLedger, outcome: Outcome): Micros |
   const received = l.boughtShares - l.feeShares;
   if (received <= 0) return undefined;
   return divMicros(l.cost, received, "up");
+}
+
+/**
+ * Shares of `outcome` a SELL may use now: the net shares (after the fee in shares) of the BUY fills whose
+ * trade the venue has released — status MINED or CONFIRMED — less every share sold or being sold (SELL
+ * fills of any status but FAILED, which are already off the leg). Never negative. Our SELLs are FAK orders,
+ * so no unfilled SELL rests on the book holding shares.
+ */
+export function sellableShares(ledger: PositionLedger, outcome: Outcome): Micros {
+  let released = 0;
+  for (const f of Object.values(ledger.fills)) {
+    if (f.outcome === outcome && f.side === "BUY" && tradeReleasesShares(f.status))
+      released += f.effect.netShares;
+  }
+  return Math.max(0, released - leg(ledger, outcome).soldShares);
 }

@@ -1,37 +1,57 @@
 /**
- * Rebalancing an arbitrage position whose legs ended up unequal (a partial fill), on ONE footing: the
- * guaranteed P&L of the position at resolution, net of fees — min(Up shares, Down shares) − (cost −
- * proceeds), the payout if the worse outcome for us wins less what was spent.
+ * Rebalancing an arbitrage position whose legs ended up unequal (a partial fill). Options are compared on
+ * ONE footing: the guaranteed P&L of the position at resolution, net of fees — min(Up shares, Down shares)
+ * − (cost − proceeds), the payout if the worse outcome for us wins less what was spent. The seed's minimum
+ * profit (MIN_REBALANCE_PROFIT) applies to the seed's own quantities (below).
  *
- * ## The rule
+ * ## The options
  *
- * Options (at most one SELL and one BUY, each a FAK at the worst level it uses):
- * - SELL the excess (the larger leg) into its bids, best first, at most the gap, and only at levels whose
- *   price net of the taker fee is above the leg's average entry (cost per share received, buy fees
- *   included) — selling below entry would trade the upside for a loss. The excess pays nothing in the
- *   worse outcome, so selling x of it raises the guaranteed P&L by its net proceeds.
+ * At most one SELL and one BUY, each a FAK at the worst level it uses:
+ * - SELL the excess (the larger leg) into its bids, best first, at most the gap and at most the leg's
+ *   sellable shares ({@link sellableShares}: bought shares the venue has released, at MINED), only at
+ *   levels whose price net of the taker fee beats the leg's average entry (cost per share received, buy
+ *   fees included) by more than 0 and by at least minRebalanceProfitPerShare — the seed's "bid above entry"
+ *   with its minimum. The excess pays nothing in the worse outcome, so selling x of it raises the
+ *   guaranteed P&L by its net proceeds.
  * - BUY the deficit (the smaller leg) from its asks, best first: the gross size whose shares NET of the fee
- *   in shares close the gap; only while the position stays within budget (cost − proceeds + size × limit
- *   ≤ maxPositionCost, the most the order can spend) and only if the completed hedge locks in a profit:
- *   guaranteedPnlAfter > 0 for a full-size BUY; for a partial one, the guaranteed P&L once the rest of the
- *   gap is bought at the same limit price (`completedPnl`) > 0. Buying towards a hedge that locks in a
- *   loss would trade the position's upside for a certain loss.
- * - On both sides a level is used only if it improves the guaranteed P&L (a BUY level only while a net
- *   share costs less than the 1 pUSD it pays). Levels are walked best first, so the improvement per share
- *   only falls along the walk: any part of the order a FAK fills earns at least the option's average.
- * - When depth, budget or those price limits allow less than the full gap, the smaller (partial) size is
- *   offered only if allowPartialRebalance; the full size is offered whenever it is available. Sizes are
- *   multiples of 0.01 share and at least the venue's minimum order size.
+ *   in shares close the gap; only while the position stays within budget (cost − proceeds + what the FAK
+ *   commits, marketableBuyAmount(size, limit), ≤ maxPositionCost) and only if the completed hedge locks in a
+ *   profit: guaranteedPnlAfter > 0 for a full-size BUY; for a partial one, the guaranteed P&L once the rest
+ *   of the gap is bought at the same limit price (`completedPnl`) > 0. A BUY level is used only while a net
+ *   share costs less than the 1 pUSD it pays.
+ * - Sizes are multiples of 0.01 share and meet the venue's minima: ≥ minOrderSize, and on a BUY size × limit
+ *   ≥ $1 (a marketable BUY spending less is refused). When depth, budget, sellable shares or the price
+ *   limits allow less than the gap, the smaller (partial) size is offered only if allowPartialRebalance.
+ * - Overshoot. When the whole gap is below the venue's minimum (a 3-share gap, a 5-share minimum: typical of
+ *   a partial fill on a small budget), the only order that can trade is a minimum-size one, bigger than the
+ *   gap: selling 5 of a 3-share excess makes the other leg the larger by 2; buying 5 gross into a 3-share
+ *   deficit makes this leg the larger by about 1.8. Such an order is offered (`overshoots`) only if it
+ *   improves BOTH the hedge ratio and the guaranteed P&L (and it is not "partial": it is the closest the
+ *   venue allows).
  *
- * Choice ({@link chooseRebalance}): an option is eligible when it improves the guaranteed P&L by at least
- * minRebalanceProfitPerShare per share traded (improvement ≥ min × shares, exactly, and > 0). Among the
- * eligible: if preferSellOverBuy and an eligible SELL leaves the position profitable at resolution
- * (guaranteedPnlAfter ≥ 0 — the seed prefers selling "when both options are profitable"), the SELL with the
- * highest guaranteedPnlAfter; otherwise the option with the highest guaranteedPnlAfter, ties going to the SELL.
+ * ## The choice ({@link chooseRebalance})
+ *
+ * An option is eligible when it improves the guaranteed P&L (improvement > 0) and meets the seed's minimum
+ * profit, MIN_REBALANCE_PROFIT (minRebalanceProfitPerShare), on the seed's quantities:
+ * - SELL: (net price − entry) per share sold ≥ min, i.e. seedProfit = proceeds after fees − shares × average
+ *   entry ≥ min × shares;
+ * - BUY: the locked-in P&L per complete pair ≥ min, i.e. seedProfit = the guaranteed P&L once the hedge is
+ *   complete ≥ min × completedPairs.
+ * (Comparing the minimum with the change of the guaranteed P&L per share, as before, never bound: closing a
+ * gap moves it by about $0.50 a share.) Among the eligible: if preferSellOverBuy and an eligible SELL leaves
+ * the position profitable at resolution (guaranteedPnlAfter ≥ 0 — the seed prefers selling "when both
+ * options are profitable"), the SELL with the highest guaranteedPnlAfter; otherwise the option with the
+ * highest guaranteedPnlAfter, ties going to the SELL.
  *
  * Gates ({@link rebalanceDecision}), in order: balanced (hedge ratio ≥ rebalanceThreshold, exactly),
  * frozen (less than rebalanceFreezeMs before the market ends), max-trades (maxRebalanceTrades rebalancing
  * orders already sent), no-option, not-profitable (no option eligible).
+ *
+ * ## The seed's "profit" ({@link RebalanceOption.seedProfit}, {@link realizedRebalanceProfit})
+ *
+ * What the seed records as a rebalancing trade's profit: for a SELL, shares × (net price − entry); for a BUY,
+ * the guaranteed P&L the position locks in after it. Not the improvement of the guaranteed P&L, which for a
+ * BUY that closes a gap is about $0.50 a share whatever the position ends up locking in.
  *
  * ## What the seed got wrong
  *
@@ -42,34 +62,48 @@
  *   SELL leaves 6 − (7.74 − 2.08) = $0.34 guaranteed and the BUY 10 − 9.58 = $0.42. So the BUY is indeed
  *   better on guaranteed P&L; the preference for selling decides only between profitable options.
  * - Its BUY ignores fees (a BUY fee is withheld in shares, so 4 gross shares do not close a 4-share gap) and,
- *   in the checklist version, the budget; its SELL ignores the sell fee.
- * - Its execution assumes full fills (shares += option.shares on "MATCHED"). Here a decision is only an
- *   order; the position changes by the fills the venue reports (position.ts), partial or not.
+ *   in the checklist version, the budget; its SELL ignores the sell fee; neither knows the venue's minimum
+ *   order (5 shares, and $1 for a marketable BUY): its own 4-share example cannot be traded.
+ * - Its execution assumes full fills (shares += option.shares on "MATCHED"), and sells shares as soon as they
+ *   are matched. Here a decision is only an order; the position changes by the fills the venue reports
+ *   (position.ts), partial or not, and only released (MINED) shares are sold.
  *
- * With fees, in the seed's scenario (taker fills of 10 Up @ 0.48 and 6 Down @ 0.49 at rate 0.07, then Up
- * bid 0.52 and Down ask 0.46), the SELL of 3.85 Up leaves −$0.019460 guaranteed and the BUY of 4.01 Down
- * +$0.051400: both are eligible, but the SELL would lock in a loss, so even with preferSellOverBuy the BUY
- * is chosen: preferring it would take a locked-in loss of 2 cents over a locked-in gain of 5, only to free
- * $1.93 of capital instead of spending $1.84 more.
+ * With fees, in the seed's scenario (taker fills of 10 Up @ 0.48 and 6 Down @ 0.49 at rate 0.07, then Up bid
+ * 0.52 and Down ask 0.46) the gap is 3.85 shares, below the 5-share minimum: the minimum SELL (5 Up) gains
+ * only 0.44 cents a share over entry and the minimum BUY (5 Down) would lock in a loss (−$0.40), so the
+ * position is held. At twice the size (20 Up @ 0.48, 12 Down @ 0.49: a 7.70-share gap) the SELL of 7.70 Up
+ * leaves −$0.03893 guaranteed and gains the same 0.44 cents a share over entry; the BUY of 8.01 Down locks
+ * in $0.1074, 0.56 cents a pair: neither reaches the 2-cent minimum. Without a minimum both are eligible
+ * and the BUY is chosen even with preferSellOverBuy, because the SELL would lock in a loss.
  */
 import { netSharesAfterBuy, proceedsAfterSell } from "../../fees";
 import { type Micros, mulMicros } from "../../money";
+import { MIN_MARKETABLE_BUY_AMOUNT, marketableBuyAmount, SHARE_LOT } from "../../protocol/amounts";
 import type { MarketBookSnapshot, Outcome, PriceLevel, Side } from "../../session/messages";
-import { averageEntry, leg, needsRebalancing, netCost, type PositionLedger } from "./position";
+import {
+  averageEntry,
+  guaranteedPnl,
+  leg,
+  needsRebalancing,
+  netCost,
+  type PositionLedger,
+  sellableShares,
+} from "./position";
 import {
   type ArbitrageParams,
   acceptedPrefix,
   atLeastPerShare,
   averagePrice,
   buyCost,
+  ceilShares,
   depthOf,
   fillPlan,
   floorShares,
   ladder,
   limitOf,
   type MarketRules,
+  notionalAtLeast,
   perShare,
-  SHARE_STEP,
 } from "./types";
 
 export type RebalanceAction = "SELL_YES" | "SELL_NO" | "BUY_YES" | "BUY_NO";
@@ -78,7 +112,7 @@ export interface RebalanceOption {
   action: RebalanceAction;
   outcome: Outcome;
   side: Side;
-  /** Gross order size: a multiple of 0.01 share, ≥ the minimum order size. */
+  /** Gross order size: a multiple of 0.01 share, ≥ the minimum order size (and × limitPrice ≥ $1 on a BUY). */
   shares: Micros;
   /** The worst level used: the order is a FAK at this limit. */
   limitPrice: Micros;
@@ -93,17 +127,36 @@ export interface RebalanceOption {
   /** True when the option closes the gap (to within an order step on a SELL). */
   balancesFully: boolean;
   /**
+   * True for a minimum-size order bigger than the gap (the gap is below the venue's minimum order): the
+   * other leg becomes the larger one. Offered only when it improves both the hedge ratio and the guaranteed
+   * P&L.
+   */
+  overshoots: boolean;
+  /**
    * Guaranteed P&L if the rest of the gap were then traded at this same limit price (fees included): the
-   * hedge this option is a step towards. Equals guaranteedPnlAfter when balancesFully.
+   * hedge this option is a step towards. Equals guaranteedPnlAfter when balancesFully or overshoots.
    */
   completedPnl: Micros;
+  /** min(Up, Down) net shares of that completed position: the complete pairs completedPnl is locked in on. */
+  completedPairs: Micros;
+  /**
+   * The profit as the seed means it, what MIN_REBALANCE_PROFIT applies to and what rebalance_trades.profit
+   * records (from the actual fills: {@link realizedRebalanceProfit}):
+   * - SELL: shares × (net price − entry) = proceeds after the fee − shares × the leg's average entry
+   *   (cost per share received, buy fees included), if it fills as seen;
+   * - BUY: the guaranteed P&L the position locks in once the hedge is complete (= completedPnl).
+   */
+  seedProfit: Micros;
   /** Change of the leg's net shares if it fills as seen (−shares on a SELL, + net shares on a BUY). */
   sharesDelta: Micros;
   /** pUSD in (+, SELL proceeds net of fees) or out (−, BUY cost) if it fills as seen. */
   cashFlow: Micros;
 }
 
-export type RebalanceParams = Pick<ArbitrageParams, "maxPositionCost" | "allowPartialRebalance">;
+export type RebalanceParams = Pick<
+  ArbitrageParams,
+  "maxPositionCost" | "allowPartialRebalance" | "minRebalanceProfitPerShare"
+>;
 export type ChoiceParams = Pick<ArbitrageParams, "minRebalanceProfitPerShare" | "preferSellOverBuy">;
 export type DecisionParams = RebalanceParams &
   ChoiceParams &
@@ -153,8 +206,38 @@ interface Resulting {
   netCost: Micros;
 }
 
+function resultingOf(ledger: PositionLedger): Resulting {
+  return { up: ledger.up.netShares, down: ledger.down.netShares, netCost: netCost(ledger) };
+}
+
 function guaranteedOf(r: Resulting): Micros {
   return Math.min(r.up, r.down) - r.netCost;
+}
+
+function pairsOf(r: Resulting): Micros {
+  return Math.max(0, Math.min(r.up, r.down));
+}
+
+function shifted(r: Resulting, outcome: Outcome, shares: Micros, cash: Micros): Resulting {
+  return {
+    up: outcome === "UP" ? r.up + shares : r.up,
+    down: outcome === "DOWN" ? r.down + shares : r.down,
+    netCost: r.netCost - cash,
+  };
+}
+
+/** Exactly: the hedge ratio (min/max of the net shares) of `after` is above that of `before`. */
+function hedgeImproves(before: Resulting, after: Resulting): boolean {
+  const ratio = (r: Resulting) => {
+    const up = BigInt(Math.max(0, r.up));
+    const down = BigInt(Math.max(0, r.down));
+    return { min: up < down ? up : down, max: up > down ? up : down };
+  };
+  const b = ratio(before);
+  const a = ratio(after);
+  if (a.max === 0n) return false;
+  if (b.max === 0n) return true;
+  return a.min * b.max > b.min * a.max;
 }
 
 function buildOption(
@@ -162,13 +245,16 @@ function buildOption(
   outcome: Outcome,
   shares: Micros,
   slices: readonly PriceLevel[],
-  before: Micros,
-  after: Micros,
-  balancesFully: boolean,
-  completedPnl: Micros,
+  now: Resulting,
+  next: Resulting,
+  completed: Resulting,
+  flags: { balancesFully: boolean; overshoots: boolean },
+  seedProfit: Micros,
   sharesDelta: Micros,
   cashFlow: Micros,
 ): RebalanceOption {
+  const before = guaranteedOf(now);
+  const after = guaranteedOf(next);
   const improvement = after - before;
   return {
     action: actionOf(side, outcome),
@@ -181,11 +267,19 @@ function buildOption(
     guaranteedPnlAfter: after,
     improvement,
     improvementPerShare: perShare(improvement, shares),
-    balancesFully,
-    completedPnl,
+    balancesFully: flags.balancesFully,
+    overshoots: flags.overshoots,
+    completedPnl: guaranteedOf(completed),
+    completedPairs: pairsOf(completed),
+    seedProfit,
     sharesDelta,
     cashFlow,
   };
+}
+
+/** The smallest order the venue takes, in shares: the minimum order size on a 0.01 lot (at least one lot). */
+function minimumSize(rules: MarketRules): Micros {
+  return Math.max(SHARE_LOT, ceilShares(rules.minOrderSize));
 }
 
 function sellOption(
@@ -197,56 +291,61 @@ function sellOption(
 ): RebalanceOption | undefined {
   const entry = averageEntry(ledger, excess);
   if (entry === undefined) return undefined;
-  const held = leg(ledger, excess).netShares;
-  const gap = held - leg(ledger, other(excess)).netShares;
-  const cap = floorShares(Math.min(gap, held));
-  if (cap <= 0) return undefined;
-
+  const gap = leg(ledger, excess).netShares - leg(ledger, other(excess)).netShares;
   const bids = ladder((excess === "UP" ? book.up : book.down).bids, "bids");
-  const usable = acceptedPrefix(
-    bids,
-    (price) => proceedsAfterSell(LOT, price, rules.feeRate, rules.feeExponent) > mulMicros(LOT, entry, "up"),
-  );
-  const shares = floorShares(Math.min(cap, depthOf(usable)));
-  if (shares <= 0 || shares < rules.minOrderSize) return undefined;
-  const balancesFully = gap - shares < SHARE_STEP;
-  if (!balancesFully && !params.allowPartialRebalance) return undefined;
+  // Levels whose net price beats the entry by more than 0 and by at least the minimum, per share.
+  const usable = acceptedPrefix(bids, (price) => {
+    const gain =
+      proceedsAfterSell(LOT, price, rules.feeRate, rules.feeExponent) - mulMicros(LOT, entry, "up");
+    return gain > 0 && atLeastPerShare(gain, LOT, params.minRebalanceProfitPerShare);
+  });
+  const available = Math.min(sellableShares(ledger, excess), depthOf(usable));
+  const minSize = minimumSize(rules);
+
+  let shares: Micros;
+  let balancesFully = false;
+  let overshoots = false;
+  if (floorShares(gap) >= minSize) {
+    shares = floorShares(Math.min(gap, available));
+    if (shares < minSize) return undefined;
+    balancesFully = gap - shares < SHARE_LOT;
+    if (!balancesFully && !params.allowPartialRebalance) return undefined;
+  } else {
+    // The whole gap is below the minimum order: only a minimum-size SELL can trade, and it overshoots.
+    shares = minSize;
+    if (available < shares) return undefined;
+    overshoots = true;
+  }
 
   const slices = fillPlan(usable, shares);
   let proceeds = 0;
   for (const s of slices) proceeds += proceedsAfterSell(s.size, s.price, rules.feeRate, rules.feeExponent);
-  const now: Resulting = { up: ledger.up.netShares, down: ledger.down.netShares, netCost: netCost(ledger) };
-  const next: Resulting = {
-    up: excess === "UP" ? now.up - shares : now.up,
-    down: excess === "DOWN" ? now.down - shares : now.down,
-    netCost: now.netCost - proceeds,
-  };
-  // The rest of the sellable excess at the same limit.
-  const rest = floorShares(cap - shares);
+  const now = resultingOf(ledger);
+  const next = shifted(now, excess, -shares, proceeds);
+  if (overshoots && !(guaranteedOf(next) > guaranteedOf(now) && hedgeImproves(now, next))) return undefined;
+  // A partial SELL is a step towards selling the rest of the gap at the same limit.
+  const rest = balancesFully || overshoots ? 0 : floorShares(gap - shares);
   const restProceeds =
     rest > 0 ? Math.max(0, proceedsAfterSell(rest, limitOf(slices), rules.feeRate, rules.feeExponent)) : 0;
-  const completed: Resulting = {
-    up: excess === "UP" ? next.up - rest : next.up,
-    down: excess === "DOWN" ? next.down - rest : next.down,
-    netCost: next.netCost - restProceeds,
-  };
+  const completed = shifted(next, excess, -rest, restProceeds);
   return buildOption(
     "SELL",
     excess,
     shares,
     slices,
-    guaranteedOf(now),
-    guaranteedOf(next),
-    balancesFully,
-    guaranteedOf(completed),
+    now,
+    next,
+    completed,
+    { balancesFully, overshoots },
+    proceeds - mulMicros(shares, entry, "up"),
     -shares,
     proceeds,
   );
 }
 
 /**
- * Guaranteed P&L of `from` after buying, at `price`, the least gross multiple of 0.01 share that nets
- * `rest` more shares of `deficit`; undefined if no size can (the fee eats the purchase).
+ * `from` after buying, at `price`, the least gross multiple of 0.01 share that nets `rest` more shares of
+ * `deficit`; undefined if no size can (the fee eats the purchase).
  */
 function completeAtLimit(
   from: Resulting,
@@ -254,19 +353,14 @@ function completeAtLimit(
   rest: Micros,
   price: Micros,
   rules: MarketRules,
-): Micros | undefined {
-  if (rest <= 0) return guaranteedOf(from);
-  const net = (k: number) => netSharesAfterBuy(k * SHARE_STEP, price, rules.feeRate, rules.feeExponent);
-  let hi = Math.max(1, Math.ceil(rest / SHARE_STEP));
+): Resulting | undefined {
+  if (rest <= 0) return from;
+  const net = (k: number) => netSharesAfterBuy(k * SHARE_LOT, price, rules.feeRate, rules.feeExponent);
+  let hi = Math.max(1, Math.ceil(rest / SHARE_LOT));
   for (let i = 0; i < 64 && net(hi) < rest; i++) hi *= 2;
   const k = lowest(hi, (x) => net(x) >= rest);
   if (k === undefined) return undefined;
-  const bought = net(k);
-  return guaranteedOf({
-    up: deficit === "UP" ? from.up + bought : from.up,
-    down: deficit === "DOWN" ? from.down + bought : from.down,
-    netCost: from.netCost + mulMicros(k * SHARE_STEP, price, "up"),
-  });
+  return shifted(from, deficit, net(k), -mulMicros(k * SHARE_LOT, price, "up"));
 }
 
 function buyOption(
@@ -284,50 +378,61 @@ function buyOption(
     (price) => netSharesAfterBuy(LOT, price, rules.feeRate, rules.feeExponent) > mulMicros(LOT, price, "up"),
   );
 
-  const plan = (shares: Micros) => {
+  const plan = (lots: number) => {
+    const shares = lots * SHARE_LOT;
     const slices = fillPlan(usable, shares);
     let net = 0;
     for (const s of slices) net += netSharesAfterBuy(s.size, s.price, rules.feeRate, rules.feeExponent);
-    return { slices, net, cost: buyCost(slices), limit: limitOf(slices) };
+    const limit = limitOf(slices);
+    return { shares, slices, net, cost: buyCost(slices), limit, commit: marketableBuyAmount(shares, limit) };
   };
 
-  const steps = Math.floor(floorShares(depthOf(usable)) / SHARE_STEP);
+  const steps = Math.floor(floorShares(depthOf(usable)) / SHARE_LOT);
   const room = params.maxPositionCost - netCost(ledger);
-  // Gross steps whose net shares close the gap, and the most the budget allows at the resulting limit.
-  const full = lowest(steps, (k) => plan(k * SHARE_STEP).net >= gap);
-  const affordable =
-    room < 0
-      ? 0
-      : highest(steps, (k) => {
-          const p = plan(k * SHARE_STEP);
-          return mulMicros(k * SHARE_STEP, p.limit, "up") <= room;
-        });
-  const balancesFully = full !== undefined && full <= affordable;
-  if (!balancesFully && !params.allowPartialRebalance) return undefined;
-  const shares = (balancesFully ? full : affordable) * SHARE_STEP;
-  if (shares <= 0 || shares < rules.minOrderSize) return undefined;
-
-  const p = plan(shares);
-  const now: Resulting = { up: ledger.up.netShares, down: ledger.down.netShares, netCost: netCost(ledger) };
-  const next: Resulting = {
-    up: deficit === "UP" ? now.up + p.net : now.up,
-    down: deficit === "DOWN" ? now.down + p.net : now.down,
-    netCost: now.netCost + p.cost,
+  // Gross lots whose net shares close the gap; the most the budget allows at the resulting limit; the
+  // fewest the venue takes (≥ the minimum size, and ≥ $1 at the limit). All three are monotone in the size.
+  const full = lowest(steps, (k) => plan(k).net >= gap);
+  const affordable = room < 0 ? 0 : highest(steps, (k) => plan(k).commit <= room);
+  const tradable = (k: number) => {
+    const p = plan(k);
+    return p.shares >= rules.minOrderSize && notionalAtLeast(p.shares, p.limit, MIN_MARKETABLE_BUY_AMOUNT);
   };
-  const after = guaranteedOf(next);
-  // Buy only towards a hedge that locks in a profit once complete: the full option's own result, or for
-  // a partial one the result of buying the rest of the gap at the same limit price.
-  const completed = balancesFully ? after : completeAtLimit(next, deficit, gap - p.net, p.limit, rules);
-  if (completed === undefined || completed <= 0) return undefined;
+  const fewest = lowest(steps, tradable);
+
+  let lots: number;
+  let balancesFully = false;
+  let overshoots = false;
+  if (full !== undefined && (fewest === undefined || full < fewest)) {
+    // The whole gap is below what the venue takes: only a minimum-size BUY can trade, and it overshoots.
+    if (fewest === undefined || fewest > affordable) return undefined;
+    lots = fewest;
+    overshoots = true;
+  } else {
+    balancesFully = full !== undefined && full <= affordable;
+    if (!balancesFully && !params.allowPartialRebalance) return undefined;
+    lots = balancesFully ? full! : affordable;
+    if (lots < 1 || !tradable(lots)) return undefined;
+  }
+
+  const p = plan(lots);
+  const now = resultingOf(ledger);
+  const next = shifted(now, deficit, p.net, -p.cost);
+  if (overshoots && !(guaranteedOf(next) > guaranteedOf(now) && hedgeImproves(now, next))) return undefined;
+  // Buy only towards a hedge that locks in a profit once complete: the option's own result when it closes
+  // (or crosses) the gap; for a partial one, the result of buying the rest of the gap at the same limit.
+  const completed =
+    balancesFully || overshoots ? next : completeAtLimit(next, deficit, gap - p.net, p.limit, rules);
+  if (completed === undefined || guaranteedOf(completed) <= 0) return undefined;
   return buildOption(
     "BUY",
     deficit,
-    shares,
+    p.shares,
     p.slices,
-    guaranteedOf(now),
-    after,
-    balancesFully,
+    now,
+    next,
     completed,
+    { balancesFully, overshoots },
+    guaranteedOf(completed),
     p.net,
     -p.cost,
   );
@@ -356,12 +461,12 @@ export function rebalancingOptions(
   return options;
 }
 
+/** Improves the guaranteed P&L, and meets MIN_REBALANCE_PROFIT on the seed's quantity (module notes). */
 function eligible(o: RebalanceOption, params: ChoiceParams): boolean {
-  return (
-    o.shares > 0 &&
-    o.improvement > 0 &&
-    atLeastPerShare(o.improvement, o.shares, params.minRebalanceProfitPerShare)
-  );
+  if (o.improvement <= 0) return false;
+  return o.side === "SELL"
+    ? atLeastPerShare(o.seedProfit, o.shares, params.minRebalanceProfitPerShare)
+    : atLeastPerShare(o.seedProfit, o.completedPairs, params.minRebalanceProfitPerShare);
 }
 
 /** Highest guaranteedPnlAfter; ties to the SELL, then to the earlier option. */
@@ -422,4 +527,35 @@ export function rebalanceDecision(
   const option = chooseRebalance(options, params);
   if (!option) return { kind: "none", reason: "not-profitable" };
   return { kind: "rebalance", option };
+}
+
+/**
+ * The seed's profit of one rebalancing order from the fills it actually got (what rebalance_trades.profit
+ * records): `before` is the ledger just before the order, `after` the ledger with its fills applied. The
+ * order's fills are the ones whose key is new in `after`, on the action's outcome and side, not FAILED.
+ * - SELL: their proceeds after fees − their shares × the leg's average entry before the order;
+ * - BUY: the guaranteed P&L the position locks in after them (guaranteedPnl(after)).
+ * 0 when the order got no fill.
+ */
+export function realizedRebalanceProfit(
+  before: PositionLedger,
+  after: PositionLedger,
+  action: RebalanceAction,
+): Micros {
+  const side: Side = action.startsWith("SELL") ? "SELL" : "BUY";
+  const outcome: Outcome = action.endsWith("YES") ? "UP" : "DOWN";
+  let filled = false;
+  let sold = 0;
+  let proceeds = 0;
+  for (const [key, f] of Object.entries(after.fills)) {
+    if (before.fills[key] !== undefined || f.outcome !== outcome || f.side !== side || f.status === "FAILED")
+      continue;
+    filled = true;
+    sold += f.effect.soldShares;
+    proceeds += f.effect.proceeds;
+  }
+  if (!filled) return 0;
+  if (side === "BUY") return guaranteedPnl(after);
+  const entry = averageEntry(before, outcome) ?? 0;
+  return proceeds - mulMicros(sold, entry, "up");
 }

@@ -3,9 +3,11 @@
  *
  * Everything under src/strategy/arbitrage is imported by Temporal workflows, so it is pure and
  * deterministic: no I/O, no clock, no randomness, no node: imports. It depends only on src/money.ts,
- * src/fees.ts and the types of src/session/messages.ts. All amounts are integer micros (1e-6).
+ * src/fees.ts, the venue's pure rules in src/protocol/amounts.ts and src/protocol/trade-status.ts, and the
+ * types of src/session/messages.ts. All amounts are integer micros (1e-6).
  */
 import { type Micros, ONE, roundToStep } from "../../money";
+import { SHARE_LOT } from "../../protocol/amounts";
 import type { PriceLevel } from "../../session/messages";
 
 /** The venue parameters of one market that the strategy needs. */
@@ -34,7 +36,10 @@ export interface ArbitrageParams {
   maxPositionCost: Micros;
   /** Hedge ratio (min/max of net shares) below which a position is rebalanced; a plain ratio, 0.8. */
   rebalanceThreshold: number;
-  /** Minimum improvement of the guaranteed P&L per share traded, pUSD micros. */
+  /**
+   * MIN_REBALANCE_PROFIT, pUSD micros, on the seed's quantities: a SELL's gain over the leg's average entry
+   * per share sold (net of the fee), and a BUY's locked-in guaranteed P&L per complete pair.
+   */
   minRebalanceProfitPerShare: Micros;
   /** No rebalancing in the last this-many ms before the market ends. */
   rebalanceFreezeMs: number;
@@ -44,12 +49,19 @@ export interface ArbitrageParams {
   maxRebalanceTrades: number;
 }
 
-/** Orders carry two decimals of size: sizes are multiples of 0.01 share. */
-export const SHARE_STEP: Micros = 10_000;
-
-/** Rounds a share count down to a multiple of 0.01 share (never below 0). */
+/** Rounds a share count down to a multiple of 0.01 share (SHARE_LOT; never below 0). */
 export function floorShares(shares: Micros): Micros {
-  return shares <= 0 ? 0 : roundToStep(shares, SHARE_STEP, "down");
+  return shares <= 0 ? 0 : roundToStep(shares, SHARE_LOT, "down");
+}
+
+/** Rounds a share count up to a multiple of 0.01 share (SHARE_LOT; never below 0). */
+export function ceilShares(shares: Micros): Micros {
+  return shares <= 0 ? 0 : roundToStep(shares, SHARE_LOT, "up");
+}
+
+/** Exactly: shares × price ≥ amount (the venue's $1 minimum of a marketable BUY, at its limit price). */
+export function notionalAtLeast(shares: Micros, price: Micros, amount: Micros): boolean {
+  return BigInt(shares) * BigInt(price) >= BigInt(amount) * BigInt(ONE);
 }
 
 /** Exactly: amount / shares ≥ perShare (all micros; shares > 0). */

@@ -26,6 +26,10 @@
  * bestBid(A) < bestAsk(A) and bestBid(Up) + bestBid(Down) < 1.
  *
  * ## Order types and answers
+ * - Prices: a GTC/GTD price must be a multiple of the market's tick within [tick, 1 − tick]; a FAK/FOK price is
+ *   the limit implied by its signed amounts (the server rounds a BUY's down and a SELL's up to the micro, which
+ *   changes no match: every resting price is a whole number of micros), only required to lie in (0, 1): the
+ *   real venue checks a marketable order's amounts, not its price's tick.
  * - GTC/GTD: match what crosses, rest the rest (answer "matched" if anything traded, else "live").
  * - FAK: match what crosses; nothing ⇒ success:false FAK_NO_MATCH, no event. A partial fill answers
  *   "matched" and the order ends MATCHED with size_matched < size; as on the real venue no CANCELLATION is
@@ -720,9 +724,13 @@ export class MatchingEngine implements BookView {
       return this.reject(req, POST_ONLY_WRONG_TYPE);
     const tick = m.tick;
     const p = req.price;
-    if (!Number.isSafeInteger(p) || p % tick !== 0 || p < tick || p > ONE - tick) {
-      return this.reject(req, tickSizeError(req.id, p, tick));
-    }
+    // A marketable order's price is the limit implied by its amounts, which the real venue holds to their
+    // precision rather than to the tick (src/protocol/amounts.ts): only a limit order must be on the tick.
+    const marketable = req.type === "FAK" || req.type === "FOK";
+    const badPrice = marketable
+      ? !Number.isSafeInteger(p) || p <= 0 || p >= ONE
+      : !Number.isSafeInteger(p) || p % tick !== 0 || p < tick || p > ONE - tick;
+    if (badPrice) return this.reject(req, tickSizeError(req.id, p, tick));
     if (!Number.isSafeInteger(req.size) || req.size <= 0 || req.size < m.market.minOrderSize) {
       return this.reject(req, minSizeError(req.id, req.size, m.market.minOrderSize));
     }

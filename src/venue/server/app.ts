@@ -12,6 +12,7 @@ import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import { ZodError } from "zod";
 import type { Logger } from "../../log";
 import { formatMicros, type Micros, parseMicros } from "../../money";
+import { amountRuleViolation, impliedLimitPrice, isMarketable } from "../../protocol/amounts";
 import {
   filterGamma,
   type GammaState,
@@ -35,6 +36,7 @@ import {
 } from "./auth";
 import { FaultInjector, type FaultsInput } from "./faults";
 import { bookFrame, type MarketDirectory, marketFrames, tradeFrame, userFrames } from "./frames";
+import { SubmissionJournal } from "./submissions";
 
 export interface VenueOptions {
   host?: string;
@@ -209,6 +211,8 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
   const engine = simulation.engine;
   const faults = new FaultInjector(o.seed, options.faults ?? {});
   const apiKeys = new ApiKeyRegistry(o.seed);
+  // Every order entry received, accepted or refused (GET /admin/orders); holds (POST /admin/hold-orders).
+  const submissions = new SubmissionJournal(o.chainId, clock);
   const funded = new Set<string>();
   const heartbeats = new Map<string, { id: string; lastMs: number }>();
   const directory: MarketDirectory = { market: (id) => engine.market(id), question: questionFor };
@@ -478,12 +482,20 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
     if (!ORDER_TYPES.has(orderType)) throw new OrderRejected(`invalid order type: ${orderType}`);
     const v = verifyOrder(b.order, o.chainId, key);
     if (engine.getOrder(v.id)) throw new OrderRejected("order is invalid. Duplicated.");
-    if (Number.isNaN(v.price)) {
-      const tick = engine.tickSize(v.tokenId) ?? 10_000;
-      const approx = Number(b.order.makerAmount) / Number(b.order.takerAmount);
+    // The real venue holds the amounts to its precision rules (and a marketable BUY to $1) and takes a
+    // marketable order's implied price as its limit, on no tick; a limit order's must be on the tick
+    // (src/protocol/amounts.ts). An unknown token is left to the engine ("market not found").
+    const marketable = isMarketable(orderType);
+    const signed = { side: v.side, makerAmount: v.makerAmount, takerAmount: v.takerAmount, marketable };
+    const tick = engine.tickSize(v.tokenId);
+    const violation = tick === undefined ? undefined : amountRuleViolation({ ...signed, tickSize: tick });
+    if (violation !== undefined) throw new OrderRejected(violation);
+    const price = impliedLimitPrice(signed);
+    if (price === undefined) {
+      const approx = Number(v.makerAmount) / Number(v.takerAmount);
       const p = v.side === "BUY" ? approx : 1 / approx;
       throw new OrderRejected(
-        `order ${v.id} is invalid. Price (${p}) breaks minimum tick size rule: ${dec(tick)}`,
+        `order ${v.id} is invalid. Price (${p}) breaks minimum tick size rule: ${dec(tick ?? 10_000)}`,
       );
     }
     const result = engine.submit(
@@ -493,7 +505,7 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
         account: v.account,
         tokenId: v.tokenId,
         side: v.side,
-        price: v.price,
+        price,
         size: v.size,
         type: orderType as OrderType,
         postOnly: b.postOnly ?? postOnlyDefault,
@@ -642,7 +654,8 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
   // Private CLOB (L2)
   app.post("/order", async (req, reply) => {
     const key = l2(req);
-    const result = placeOne(req.body, key, false);
+    const [journalled] = await submissions.receive(key, "POST /order", [req.body]);
+    const result = submissions.decide(journalled, () => placeOne(req.body, key, false));
     if (!result.success) return reply.code(400).send({ error: result.errorMsg ?? "order rejected" });
     return orderResponse(result);
   });
@@ -651,9 +664,10 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
     const body = req.body;
     if (!Array.isArray(body)) throw new HttpError(400, "body must be an array of orders");
     if (body.length > MAX_BATCH) throw new HttpError(400, "Too many orders in payload");
-    return body.map((entry) => {
+    const journalled = await submissions.receive(key, "POST /orders", body);
+    return body.map((entry, i) => {
       try {
-        return orderResponse(placeOne(entry, key, false));
+        return orderResponse(submissions.decide(journalled[i], () => placeOne(entry, key, false)));
       } catch (err) {
         if (err instanceof OrderRejected) {
           return {
@@ -757,6 +771,13 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
   });
 
   // Admin (loopback only, unauthenticated)
+  app.get("/admin/orders", async (req) => ({ orders: submissions.list(query(req).owner) }));
+  app.get("/admin/hold-orders", async () => ({ holds: submissions.holds() }));
+  app.post("/admin/hold-orders", async (req) => ({ holds: submissions.hold(req.body) }));
+  app.delete("/admin/hold-orders", async () => {
+    submissions.clearHolds();
+    return { holds: [] };
+  });
   app.get("/admin/faults", async () => faults.current);
   app.post("/admin/faults", async (req) => {
     const f = faults.update(req.body ?? {});

@@ -7,7 +7,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { getAddress, verifyTypedData } from "ethers";
-import { type Micros, ONE } from "../../money";
+import type { Micros } from "../../money";
 import {
   CLOB_AUTH_MESSAGE,
   CLOB_AUTH_TYPES,
@@ -170,7 +170,10 @@ export interface VerifiedOrder {
   account: string;
   tokenId: string;
   side: Side;
-  price: Micros;
+  /** The signed amounts, in 6-decimal base units: pUSD and shares of a BUY, shares and pUSD of a SELL. */
+  makerAmount: bigint;
+  takerAmount: bigint;
+  /** Shares: the taker amount of a BUY, the maker amount of a SELL. */
   size: Micros;
   expirationSec: number;
 }
@@ -185,8 +188,8 @@ export class OrderRejected extends Error {
 const UINT = /^\d+$/;
 
 /**
- * Rebuilds the signed struct, recovers the signer and derives price and size from the amounts.
- * A price that is not a whole number of micros is reported as off tick (the engine checks the tick).
+ * Rebuilds the signed struct, recovers the signer and reads the amounts (the caller holds them to the
+ * venue's amount rules and derives the limit price: src/protocol/amounts.ts).
  */
 export function verifyOrder(order: WireOrder, chainId: number, apiKey: ApiKey): VerifiedOrder {
   const fields = [
@@ -237,16 +240,15 @@ export function verifyOrder(order: WireOrder, chainId: number, apiKey: ApiKey): 
   }
   const maker = BigInt(order.makerAmount);
   const taker = BigInt(order.takerAmount);
-  const [pusd, shares] = order.side === "BUY" ? [maker, taker] : [taker, maker];
+  const shares = order.side === "BUY" ? taker : maker;
   if (shares <= 0n) throw new OrderRejected("invalid order payload: amounts");
-  const priceNum = pusd * BigInt(ONE);
-  const price = priceNum % shares === 0n ? Number(priceNum / shares) : Number.NaN;
   return {
     id,
     account: order.maker.toLowerCase(),
     tokenId: order.tokenId,
     side: order.side,
-    price,
+    makerAmount: maker,
+    takerAmount: taker,
     size: Number(shares),
     expirationSec: Number(order.expiration ?? 0) || 0,
   };
