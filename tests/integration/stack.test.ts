@@ -33,6 +33,7 @@ import { loadConfig } from "../../src/config/load";
 import type { Config } from "../../src/config/schema";
 import type { Database } from "../../src/db/database";
 import { createLogger } from "../../src/log";
+import { orderAmounts } from "../../src/protocol/amounts";
 import { parseMicros } from "../../src/money";
 import { QUERIES, workflowIds } from "../../src/session/messages";
 import { PROJECT_ROOT, temporalCliPath } from "../../src/temporal/binaries";
@@ -336,18 +337,30 @@ describe("the whole stack on the simulator", () => {
         });
       }
       for (const s of sent) {
+        // What the intent signs to under the venue's amount rules (a marketable BUY spends whole cents,
+        // so it signs a few more shares than asked and an implied price a hair above the limit).
+        const marketable = o.order_type === "FAK" || o.order_type === "FOK";
+        const amounts = orderAmounts({
+          side: o.side as "BUY" | "SELL",
+          price: micros(o.price),
+          shares: micros(o.size),
+          tickSize: 10_000,
+          marketable,
+        });
+        const signedShares = o.side === "BUY" ? amounts.takerAmount : amounts.makerAmount;
+        const implied = Number(s.price ?? "NaN");
         expect({
           id: o.id,
           token: s.tokenId,
           side: s.side,
-          price: micros(s.price ?? ""),
           size: micros(s.size ?? ""),
+          priceWithinAHairOfLimit: Math.abs(implied - Number(o.price)) < 0.0001,
         }).toEqual({
           id: o.id,
           token: o.token_id,
           side: o.side,
-          price: micros(o.price),
-          size: micros(o.size),
+          size: signedShares,
+          priceWithinAHairOfLimit: true,
         });
       }
       if (accepted.length > 0) expect(engine.getOrder(o.id)?.owner).toBe(ourApiKey);

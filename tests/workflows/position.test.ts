@@ -364,42 +364,6 @@ describe("orders whose outcome is not a plain answer", () => {
     expect(rows.some((r) => r.id === downId && r.status === "MATCHED")).toBe(true);
   });
 
-  it("after a position's order failed for good, its session still opens later positions", async () => {
-    const venue = new MockVenue();
-    venue.setScript((req, k) =>
-      k <= 2 && req.intent.tokenId === MARKET.downTokenId ? { kind: "fail" } : undefined,
-    );
-    const queue = `sessions-${++n}`;
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: queue,
-      workflowBundle: { codePath: bundle },
-      activities: { ...venue.activities(), streamMarket: async () => ({ endReason: "ended" }) },
-    });
-    await worker.runUntil(async () => {
-      const now = await env.currentTimeMs();
-      const params = { ...PARAMS, historyEventLimit: 8_000, streamingTaskQueue: queue };
-      const sessionId = `session-failing-order-${n}`;
-      started.push(sessionId);
-      const h = await env.client.workflow.start(marketSession, {
-        taskQueue: queue,
-        workflowId: sessionId,
-        args: [{ market: { ...MARKET, startMs: now, endMs: now + 10 * MINUTE }, params }],
-      });
-      await h.signal(marketBookSignal, { ...OPENING, seq: 1 });
-      await within("the first position's entry", venue.waitFor("upsertTelemetry"));
-      await h.signal(marketBookSignal, { ...OPENING, seq: 2 });
-      await within("a second position's orders", venue.waitForCount("placeOrderStarted", 4));
-      expect((await h.query(sessionStateQuery)).positionsStarted).toBe(2);
-      // Its positions are ABANDON children: end them too, so that none holds the test server's clock.
-      started.push(
-        workflowIds.position(MARKET.slug, 1),
-        workflowIds.position(MARKET.slug, 2),
-        workflowIds.feed(MARKET.slug),
-      );
-    });
-  });
-
   it("keeps a market's current tick for every order (0.001 once the price leaves [0.04, 0.96])", async () => {
     const venue = new MockVenue(partialDown);
     const i = await input();
@@ -528,5 +492,42 @@ describe("orders whose outcome is not a plain answer", () => {
     const records = venue.named("recordRebalanceTrade").map((c) => c.args[0] as { status: string });
     expect(records).toEqual([expect.objectContaining({ action: "SELL_YES", status: "SUCCESS" })]);
     expect(result.rebalanceTrades).toBe(1);
+  });
+
+  // Last in the file: the session's ABANDON children outlive it on the test server.
+  it("after a position's order failed for good, its session still opens later positions", async () => {
+    const venue = new MockVenue();
+    venue.setScript((req, k) =>
+      k <= 2 && req.intent.tokenId === MARKET.downTokenId ? { kind: "fail" } : undefined,
+    );
+    const queue = `sessions-${++n}`;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: queue,
+      workflowBundle: { codePath: bundle },
+      activities: { ...venue.activities(), streamMarket: async () => ({ endReason: "ended" }) },
+    });
+    await worker.runUntil(async () => {
+      const now = await env.currentTimeMs();
+      const params = { ...PARAMS, historyEventLimit: 8_000, streamingTaskQueue: queue };
+      const sessionId = `session-failing-order-${n}`;
+      started.push(sessionId);
+      const h = await env.client.workflow.start(marketSession, {
+        taskQueue: queue,
+        workflowId: sessionId,
+        args: [{ market: { ...MARKET, startMs: now, endMs: now + 10 * MINUTE }, params }],
+      });
+      await h.signal(marketBookSignal, { ...OPENING, seq: 1 });
+      await within("the first position's entry", venue.waitFor("upsertTelemetry"));
+      await h.signal(marketBookSignal, { ...OPENING, seq: 2 });
+      await within("a second position's orders", venue.waitForCount("placeOrderStarted", 4));
+      expect((await h.query(sessionStateQuery)).positionsStarted).toBe(2);
+      // Its positions are ABANDON children: end them too, so that none holds the test server's clock.
+      started.push(
+        workflowIds.position(MARKET.slug, 1),
+        workflowIds.position(MARKET.slug, 2),
+        workflowIds.feed(MARKET.slug),
+      );
+    });
   });
 });

@@ -25,9 +25,14 @@ function replay(files: string[]) {
 
 describe("replay of recorded histories", () => {
   it("replays the position and session histories deterministically", () => {
-    const r = replay([path.join(FIXTURES, "position.json"), path.join(FIXTURES, "session.json")]);
+    const r = replay([
+      path.join(FIXTURES, "position.json"),
+      path.join(FIXTURES, "session.json"),
+      path.join(FIXTURES, "session-v1.json"),
+    ]);
     expect(r.stdout).toMatch(/replayed position\.json: \d+ events, deterministic/);
     expect(r.stdout).toMatch(/replayed session\.json: \d+ events, deterministic/);
+    expect(r.stdout).toMatch(/replayed session-v1\.json: \d+ events, deterministic/);
     expect(r.status).toBe(0);
   });
 
