@@ -630,7 +630,14 @@ export async function position(input: PositionInput): Promise<PositionResult> {
       refreshPhase();
     }
     publish();
-    await Promise.all([persistPosition(), persistTelemetry(), tellSession()]);
+    if (patched("position-row-before-telemetry")) {
+      // Telemetry references the position's row: write the row first (concurrently, the telemetry's
+      // insert could reach the database first and break its foreign key).
+      await persistPosition();
+      await Promise.all([persistTelemetry(), tellSession()]);
+    } else {
+      await Promise.all([persistPosition(), persistTelemetry(), tellSession()]);
+    }
   }
 
   // A leg whose outcome is still open (delayed at the venue, or unknown) is awaited in the loop below.

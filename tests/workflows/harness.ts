@@ -81,6 +81,8 @@ export class MockVenue {
   private readonly byN = new Map<number, MockOrder>();
   private readonly releases = new Map<number, () => void>();
   private script: (req: PlaceOrderRequest, n: number) => OrderScript | undefined = () => undefined;
+  /** Positions whose row has been written: telemetry and rebalance rows reference it (a foreign key). */
+  private readonly positionRows = new Set<string>();
   winner: "UP" | "DOWN" = "UP";
 
   constructor(private fillRule: FillRule = () => 1) {}
@@ -100,6 +102,15 @@ export class MockVenue {
 
   orderId(n: number): string {
     return `0xorder${n}`;
+  }
+
+  private requireRow(what: string, positionId: string): void {
+    if (!this.positionRows.has(positionId)) {
+      throw ApplicationFailure.nonRetryable(
+        `${what} ${positionId}: no position row yet (foreign key violation)`,
+        "LedgerRejected",
+      );
+    }
   }
 
   /** Lets every held order return (a test that failed must not leave an activity hanging). */
@@ -304,9 +315,22 @@ export class MockVenue {
       },
       marketResolution: async () => this.winner,
       discoverWindows: async () => [],
-      upsertPosition: recorder("upsertPosition"),
-      upsertTelemetry: recorder("upsertTelemetry"),
-      recordRebalanceTrade: recorder("recordRebalanceTrade"),
+      // The database as the schema has it: a position's row must exist before rows that reference it.
+      // Writing the row takes a few milliseconds, as a round trip to a real database does, so a
+      // workflow that writes both at once is caught.
+      upsertPosition: async (p: { id: string }) => {
+        await new Promise((r) => setTimeout(r, 20));
+        this.record("upsertPosition", [p]);
+        this.positionRows.add(p.id);
+      },
+      upsertTelemetry: async (t: { positionId: string }) => {
+        this.record("upsertTelemetry", [t]);
+        this.requireRow("upsertTelemetry", t.positionId);
+      },
+      recordRebalanceTrade: async (t: { positionId: string }) => {
+        this.record("recordRebalanceTrade", [t]);
+        this.requireRow("recordRebalanceTrade", t.positionId);
+      },
       upsertOrder: recorder("upsertOrder"),
       upsertFill: recorder("upsertFill"),
       resolvePosition: recorder("resolvePosition"),
