@@ -63,7 +63,7 @@ import { Wallet } from "ethers";
 import * as hdr from "hdr-histogram-js";
 import { Pool } from "pg";
 import type { PlacedOrder } from "../activities/exchange/activities";
-import { ensureSchedulers } from "../src/cli/workers";
+import { ensureSchedulers } from "../src/cli/schedulers";
 import { loadConfig } from "../src/config/load";
 import { createLogger } from "../src/log";
 import type { MarketBookSnapshot } from "../src/session/messages";

@@ -4,7 +4,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
-import { WorkflowIdConflictPolicy } from "@temporalio/common";
 import type { Command } from "commander";
 import logUpdate from "log-update";
 import { installTemporalRuntime } from "../../workers/runtime";
@@ -16,14 +15,14 @@ import type { Config } from "../config/schema";
 import { openDatabase } from "../db/database";
 import { createLogger, type Logger } from "../log";
 import { formatMicros } from "../money";
-import { QUERIES, workflowIds } from "../session/messages";
-import { sessionParams } from "../session/params";
+import { QUERIES } from "../session/messages";
 import { PROJECT_ROOT } from "../temporal/binaries";
 import { connectClient } from "../temporal/client";
 import { startDevServer } from "../temporal/dev-server";
 import { parseWindowLabel } from "../venue/markets";
 import { startVenue } from "../venue/server/app";
 import { acquireEmbeddedLock } from "./report";
+import { ensureSchedulers } from "./schedulers";
 
 function processLogger(config: Config, name: string): Logger {
   return createLogger({ level: config.log.level, secrets: secretValues(config), name });
@@ -50,27 +49,6 @@ function untilSignalled(): Promise<string> {
     process.on("SIGINT", onInt);
     process.on("SIGTERM", onTerm);
   });
-}
-
-export async function ensureSchedulers(config: Config, logger: Logger): Promise<string[]> {
-  const { client, close } = await connectClient(config);
-  try {
-    const ids: string[] = [];
-    for (const asset of config.venue.assets) {
-      const workflowId = workflowIds.scheduler(asset);
-      await client.workflow.start("scheduler", {
-        workflowId,
-        taskQueue: config.temporal.taskQueue,
-        args: [{ asset, windowMs: config.venue.windowMs, params: sessionParams(config) }],
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      });
-      ids.push(workflowId);
-    }
-    logger.info({ schedulers: ids }, "schedulers running");
-    return ids;
-  } finally {
-    await close();
-  }
 }
 
 export function addWorkerCommands(program: Command): void {

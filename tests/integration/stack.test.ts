@@ -28,7 +28,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { TestWorkflowEnvironment } from "@temporalio/testing";
 import { Wallet } from "ethers";
-import { ensureSchedulers } from "../../src/cli/workers";
+import { ensureSchedulers } from "../../src/cli/schedulers";
 import { loadConfig } from "../../src/config/load";
 import type { Config } from "../../src/config/schema";
 import type { Database } from "../../src/db/database";
