@@ -8,14 +8,8 @@
  * token's price. REST trades (GET /data/trades) have the same shape and are read the same way.
  */
 import type { Micros } from "../money";
-import {
-  type MakerOrder,
-  type OrderEvent,
-  ourFillsFromTrade,
-  TRADE_STATUSES,
-  type TradeEvent,
-} from "../protocol/user";
-import type { OrderUpdate, OurFill, ReconcileSnapshot, Side, TradeStatus } from "../session/messages";
+import { type MakerOrder, ourFillsFromTrade, TRADE_STATUSES, type TradeEvent } from "../protocol/user";
+import type { OurFill, ReconcileSnapshot, Side, TradeStatus } from "../session/messages";
 
 /** fee_rate_bps → fee rate in micros (700 bps = 0.07 = 70_000). */
 export const MICROS_PER_BPS = 100;
@@ -60,15 +54,6 @@ export function fillsFromTradeEvent(trade: TradeEvent, apiKey: string): OurFill[
 /** Key under which a fill is delivered once per status: the venue repeats a trade at each status change. */
 export function fillKey(fill: Pick<OurFill, "tradeId" | "orderId" | "status">): string {
   return `${fill.tradeId}|${fill.orderId}|${fill.status}`;
-}
-
-export function orderUpdateFromEvent(order: OrderEvent): OrderUpdate {
-  return {
-    orderId: order.orderId,
-    status: order.status,
-    sizeMatched: order.sizeMatched,
-    atMs: order.timestampMs,
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -127,54 +127,63 @@ describe("position workflow (time-skipping, mocked activities)", () => {
     expect(result.pnl).toBeGreaterThan(0);
   });
 
-  it("leaves a position alone at the threshold (hedge ratio ≥ 0.80 counts as balanced)", async () => {
-    const venue = new MockVenue((req, k) => (k <= 2 && req.intent.tokenId === MARKET.downTokenId ? 0.85 : 1));
-    const i = await input();
-    await run(venue, async () => {
-      const h = await start(i);
-      await venue.waitFor("upsertTelemetry");
-      await h.signal(marketBookSignal, SELL_BOOK(2));
-      await env.sleep(MINUTE);
-      const state = await h.query(positionStateQuery);
-      expect(state.phase).toBe("BALANCED");
-      expect(state.hedgeRatio).toBeGreaterThanOrEqual(0.8);
-      await h.result();
-    });
-    expect(venue.named("recordRebalanceTrade")).toHaveLength(0);
-  });
-
-  it("sells the excess when its bid is above entry, preferring SELL over BUY", async () => {
-    const venue = new MockVenue(partialDown);
-    const i = await input();
-    await run(venue, async () => {
-      const h = await start(i);
-      await venue.waitFor("upsertTelemetry");
-      expect((await h.query(positionStateQuery)).phase).toBe("IMBALANCED");
-      // Both a SELL of Up at 0.55 and a BUY of Down at 0.47 are worth it; prefer-sell decides.
-      await h.signal(marketBookSignal, SELL_BOOK(2));
-      const call = await venue.waitFor("recordRebalanceTrade");
-      expect(call.args[0]).toMatchObject({ action: "SELL_YES", status: "SUCCESS" });
-      await venue.waitFor("upsertPosition", (a) => (a[0] as { status: string }).status === "BALANCED");
-      expect((await h.query(positionStateQuery)).phase).toBe("BALANCED");
-      await h.result();
-    });
-  });
-
-  it("buys the deficit when that is better and selling is not preferred", async () => {
-    const venue = new MockVenue(partialDown);
-    const i = await input({ preferSellOverBuy: false });
-    await run(venue, async () => {
-      const h = await start(i);
-      await venue.waitFor("upsertTelemetry");
-      // Down is cheap: completing the hedge locks in more than selling Up at 0.50.
-      await h.signal(
-        marketBookSignal,
-        snapshot(2, top([[0.5, 50]], [[0.51, 50]]), top([[0.4, 50]], [[0.42, 50]])),
+  it("leaves a position alone exactly at the threshold (hedge ratio 0.80), and rebalances just below it", async () => {
+    // No fees, and exact fills: Up 21.75 shares, Down 17.40 (= 0.80 × 21.75) or 17.39 (0.7995…).
+    const ratioAfter = async (downShares: number) => {
+      const venue = new MockVenue((req, k) =>
+        k <= 2 && req.intent.tokenId === MARKET.downTokenId ? { shares: u(downShares) } : 1,
       );
-      const call = await venue.waitFor("recordRebalanceTrade");
-      expect(call.args[0]).toMatchObject({ action: "BUY_NO" });
-      await h.result();
-    });
+      venue.feeRate = 0;
+      const i = await input();
+      expect(i.opportunity.upShares).toBe(u(21.75));
+      await run(venue, async () => {
+        const h = await start(i);
+        await venue.waitFor("upsertTelemetry");
+        const state = await h.query(positionStateQuery);
+        expect(state.upShares).toBe(u(21.75));
+        expect(state.downShares).toBe(u(downShares));
+        // A book on which selling the excess Up is worth it, were the position imbalanced.
+        await h.signal(marketBookSignal, SELL_BOOK(2));
+        await env.sleep(MINUTE);
+        await h.result();
+      });
+      return venue.named("recordRebalanceTrade").map((c) => (c.args[0] as { action: string }).action);
+    };
+    expect(await ratioAfter(17.4)).toEqual([]);
+    expect(await ratioAfter(17.39)).toEqual(["SELL_YES"]);
+  });
+
+  it("sells the excess when selling is preferred, though buying the deficit locks in more", async () => {
+    // After the 60% Down fill (Up 20.91, Down 12.55 net): selling 8.36 Up at 0.51 locks in about $0.75,
+    // buying 8.8 Down at 0.35 about $1.93; both pass MIN_REBALANCE_PROFIT and leave a profit.
+    const PREFER_BOOK = (seq: number) =>
+      snapshot(seq, top([[0.51, 50]], [[0.52, 50]]), top([[0.33, 50]], [[0.35, 50]]));
+    const rebalanced = async (preferSellOverBuy: boolean) => {
+      const venue = new MockVenue(partialDown);
+      const i = await input({ preferSellOverBuy });
+      let after = 0;
+      await run(venue, async () => {
+        const h = await start(i);
+        await venue.waitFor("upsertTelemetry");
+        expect((await h.query(positionStateQuery)).phase).toBe("IMBALANCED");
+        await h.signal(marketBookSignal, PREFER_BOOK(2));
+        await venue.waitFor("recordRebalanceTrade");
+        await venue.waitFor("upsertPosition", (a) => (a[0] as { status: string }).status === "BALANCED");
+        after = (await h.query(positionStateQuery)).guaranteedPnl;
+        await h.result();
+      });
+      const trades = venue
+        .named("recordRebalanceTrade")
+        .map((c) => c.args[0] as { action: string; status: string });
+      return { trades, after };
+    };
+    const preferred = await rebalanced(true);
+    const unpreferred = await rebalanced(false);
+    expect(preferred.trades).toEqual([expect.objectContaining({ action: "SELL_YES", status: "SUCCESS" })]);
+    expect(unpreferred.trades).toEqual([expect.objectContaining({ action: "BUY_NO", status: "SUCCESS" })]);
+    // Without the preference the BUY is chosen because it locks in more: the preference decided.
+    expect(unpreferred.after).toBeGreaterThan(preferred.after);
+    expect(preferred.after).toBeGreaterThan(0);
   });
 
   it("does not rebalance for less than the minimum profit per share", async () => {
@@ -296,10 +305,16 @@ describe("position workflow (time-skipping, mocked activities)", () => {
       await venue.waitFor("upsertTelemetry");
       await h.signal(haltSignal, {});
       await h.signal(marketBookSignal, SELL_BOOK(2));
+      // The query is answered once both signals are applied: the book has been looked at, while halted.
+      expect((await h.query(positionStateQuery)).halted).toBe(true);
       await h.signal(resumeSignal);
+      const askedAt = await env.currentTimeMs();
       await h.signal(rebalanceNowSignal);
-      const call = await venue.waitFor("recordRebalanceTrade");
-      expect(call.args[0]).toMatchObject({ action: "SELL_YES" });
+      // Time does not move while the test waits here: only the signal can make the rebalance happen.
+      const call = await within("the rebalance the signal asked for", venue.waitFor("recordRebalanceTrade"));
+      const trade = call.args[0] as { action: string; attemptedAtMs: number };
+      expect(trade.action).toBe("SELL_YES");
+      expect(trade.attemptedAtMs - askedAt).toBeLessThan(10_000);
       await h.result();
     });
   });
