@@ -10,7 +10,7 @@ import type { Exchange } from "./exchange/exchange";
 
 export interface MarketDataDeps {
   gammaUrl: string;
-  exchange: () => Promise<Pick<Exchange, "feeParams">>;
+  exchange: () => Promise<Pick<Exchange, "feeParams" | "marketWinner">>;
   fetch?: typeof fetch;
 }
 
@@ -83,9 +83,31 @@ export function createMarketDataActivities(deps: MarketDataDeps) {
     },
 
     /** The winner once Gamma shows the market closed and settled; undefined before. */
-    async marketResolution(input: { slug: string }): Promise<Winner | undefined> {
-      const m = await gammaMarket(input.slug);
-      return m ? gammaWinner(m) : undefined;
+    /**
+     * The winner once the market is settled; undefined before. Gamma first; when Gamma does not list the
+     * market (any more) or has no winner yet, or does not answer, the CLOB's own market record (by
+     * `conditionId`, when given) — so a market that disappeared from Gamma still resolves. Throws (to be
+     * retried) only when neither source answered.
+     */
+    async marketResolution(input: { slug: string; conditionId?: string }): Promise<Winner | undefined> {
+      let gammaError: unknown;
+      try {
+        const m = await gammaMarket(input.slug);
+        const winner = m ? gammaWinner(m) : undefined;
+        if (winner) return winner;
+      } catch (err) {
+        if (!input.conditionId) throw err;
+        gammaError = err;
+      }
+      if (!input.conditionId) return undefined;
+      try {
+        return await (await deps.exchange()).marketWinner(input.conditionId);
+      } catch (err) {
+        if (gammaError === undefined) return undefined;
+        throw new Error(
+          `no resolution source answered for ${input.slug}: Gamma: ${String(gammaError)}; CLOB: ${String(err)}`,
+        );
+      }
     },
   };
 }

@@ -101,6 +101,20 @@ const marketData = proxyActivities<MarketDataActivities>({
   retry: { initialInterval: "1 second", maximumInterval: "10 seconds" },
 });
 
+/** Resolution reads that fail for good (both sources down) count as "not yet": the deadline still bites. */
+const resolutionReads = proxyActivities<MarketDataActivities>({
+  startToCloseTimeout: "15 seconds",
+  retry: { initialInterval: "1 second", maximumInterval: "10 seconds", maximumAttempts: 6 },
+});
+/**
+ * How long after its market's end a position waits for the market's resolution before it is marked
+ * UNRESOLVED with an alert. Polymarket's crypto up/down windows resolve from the Chainlink price within
+ * minutes of their end; an hour leaves room for a slow oracle and still ends the workflow.
+ */
+export const RESOLUTION_DEADLINE_MS = 60 * 60_000;
+/** Resolution polls back off from 5 s to this (about 20 polls in the hour: bounded history). */
+const RESOLUTION_POLL_MAX_MS = 5 * 60_000;
+
 /** While an order's outcome is open (delayed at the venue, or unknown after a failed call): re-read it this often. */
 const ORDER_POLL_MS = 1_000;
 /** At most this many fills of orders not known yet are kept while an order is in flight. */
@@ -142,6 +156,8 @@ export async function position(input: PositionInput): Promise<PositionResult> {
   const id = input.positionId;
   // Histories recorded before positions tracked open and unknown orders replay without it.
   const tracksOpenOrders = patched("position-open-orders");
+  // Before: fills after an order's placement answer reached the fills table only (trades, orders stale).
+  const tablesFollowFills = patched("position-tables-follow-fills");
   /** The market's rules as of a book: the tick is that book's (it narrows to 0.001 near 0 and 1). */
   const rulesOf = (b: MarketBookSnapshot) => ({
     tickSize: b.tickSize || market.tickSize,
@@ -497,6 +513,22 @@ export async function position(input: PositionInput): Promise<PositionResult> {
     }
   }
 
+  /**
+   * Fills that came after their order's placement answer (the user channel, a reconcile): each order row's
+   * matched size and the position's row (shares, cost, fees) follow them, as the fills table does.
+   */
+  async function tablesFollow(fills: readonly OurFill[]): Promise<void> {
+    if (!tablesFollowFills || fills.length === 0) return;
+    const ids = new Set(fills.map((f) => f.orderId));
+    for (const rec of orders) {
+      if (rec.orderId === undefined || !ids.has(rec.orderId)) continue;
+      const matched = rec.fillKeys.reduce((sum, k) => sum + (ledger.fills[k]?.size ?? 0), 0);
+      await upsertOrderRow(rec, rec.orderId, (rec.status ?? "matched").toUpperCase(), matched, Date.now());
+    }
+    if (entryDone) refreshPhase();
+    await persistPosition();
+  }
+
   async function orderSettled(rec: OrderRecord): Promise<void> {
     if (rec.purpose === "rebalance") await rebalanceSettled(rec);
   }
@@ -513,11 +545,13 @@ export async function position(input: PositionInput): Promise<PositionResult> {
       status:
         phase === "BALANCED"
           ? "BALANCED"
-          : phase === "ABANDONED"
-            ? "ABANDONED"
+          : phase === "ABANDONED" || phase === "UNRESOLVED"
+            ? phase
             : phase === "EXECUTING"
               ? "OPEN"
-              : "IMBALANCED",
+              : balanced()
+                ? "BALANCED"
+                : "IMBALANCED",
       spread: opportunity.spread,
       yesPrice: averageEntry(ledger, "UP") ?? null,
       noPrice: averageEntry(ledger, "DOWN") ?? null,
@@ -668,6 +702,7 @@ export async function position(input: PositionInput): Promise<PositionResult> {
       const fills = pendingFills.splice(0);
       applyFills(fills);
       await persistFills(fills);
+      await tablesFollow(fills);
     }
     if (pollDue) {
       pollDue = false;
@@ -780,13 +815,51 @@ export async function position(input: PositionInput): Promise<PositionResult> {
   publish();
   await tellSession();
   let winner: Winner | undefined;
-  while (!winner) {
-    winner = await marketData.marketResolution({ slug: market.slug });
-    if (!winner) await sleep("5 seconds");
+  if (patched("position-resolution-deadline")) {
+    // Gamma, then the CLOB's market record; polls back off, and the deadline ends the wait.
+    const deadline = market.endMs + RESOLUTION_DEADLINE_MS;
+    for (let attempt = 0; ; attempt++) {
+      winner = await resolutionReads
+        .marketResolution({ slug: market.slug, conditionId: market.conditionId })
+        .catch((err: unknown) => {
+          log.warn("resolution read failed; trying again later", { error: String(err) });
+          return undefined;
+        });
+      const left = deadline - Date.now();
+      if (winner || left <= 0) break;
+      await sleep(Math.min(5_000 * 2 ** Math.min(attempt, 10), RESOLUTION_POLL_MAX_MS, left));
+    }
+  } else {
+    while (!winner) {
+      winner = await marketData.marketResolution({ slug: market.slug });
+      if (!winner) await sleep("5 seconds");
+    }
+  }
+  if (!winner) {
+    phase = "UNRESOLVED";
+    log.error("ALERT: no resolution for the position's market by the deadline; marked UNRESOLVED", {
+      slug: market.slug,
+      conditionId: market.conditionId,
+      deadlineMinutes: RESOLUTION_DEADLINE_MS / 60_000,
+      upShares: ledger.up.netShares,
+      downShares: ledger.down.netShares,
+    });
+    await persistPosition();
+    publish();
+    await tellSession();
+    result = {
+      positionId: id,
+      phase,
+      upShares: ledger.up.netShares,
+      downShares: ledger.down.netShares,
+      rebalanceTrades,
+    };
+    return result;
   }
   const pendingAtEnd = pendingFills.splice(0);
   applyFills(pendingAtEnd);
   await persistFills(pendingAtEnd);
+  await tablesFollow(pendingAtEnd);
   const resolution = resolvePosition(ledger, winner);
   phase = "RESOLVED";
   result = {

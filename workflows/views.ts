@@ -1,7 +1,15 @@
 /** What the state queries of the workflows answer (plain JSON). */
 import type { Micros } from "../src/money";
 
-export type PositionPhase = "EXECUTING" | "BALANCED" | "IMBALANCED" | "RESOLVING" | "RESOLVED" | "ABANDONED";
+export type PositionPhase =
+  | "EXECUTING"
+  | "BALANCED"
+  | "IMBALANCED"
+  | "RESOLVING"
+  | "RESOLVED"
+  | "ABANDONED"
+  /** No resolution by the deadline (RESOLUTION_DEADLINE_MS after the market's end): an operator's case. */
+  | "UNRESOLVED";
 
 export interface PositionView {
   positionId: string;

@@ -542,6 +542,22 @@ function toFeeParams(info: MarketDetails): FeeParams {
   return { rate: parseMicros(info.fd?.r ?? 0), exponent: info.fd?.e ?? 0 };
 }
 
+/**
+ * The winner a CLOB market (GET /markets/{conditionId}) shows: the token marked `winner`, by its outcome
+ * name (Up/Down); undefined while none is, or when the answer has no such tokens.
+ */
+export function toMarketWinner(market: unknown): "UP" | "DOWN" | undefined {
+  const tokens = (market as { tokens?: unknown })?.tokens;
+  if (!Array.isArray(tokens)) return undefined;
+  for (const t of tokens as { outcome?: unknown; winner?: unknown }[]) {
+    if (t?.winner !== true || typeof t.outcome !== "string") continue;
+    const outcome = t.outcome.toLowerCase();
+    if (outcome === "up") return "UP";
+    if (outcome === "down") return "DOWN";
+  }
+  return undefined;
+}
+
 function toCancelResult(response: unknown): CancelResult {
   const body = (response ?? {}) as { canceled?: string[]; not_canceled?: Record<string, string> };
   return { canceled: body.canceled ?? [], notCanceled: body.not_canceled ?? {} };
@@ -936,6 +952,11 @@ export class Exchange {
       if (this.#feeParams.get(conditionId) === entry) this.#feeParams.delete(conditionId);
     });
     return params;
+  }
+
+  /** The market's winner as the CLOB shows it (GET /markets/{conditionId}); undefined before resolution. */
+  marketWinner(conditionId: string): Promise<"UP" | "DOWN" | undefined> {
+    return this.#call(async (client) => toMarketWinner(await client.getMarket(conditionId)));
   }
 
   /**

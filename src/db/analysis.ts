@@ -129,6 +129,7 @@ export const REPORT_QUERIES: readonly MetricQuery[] = [
       ["positions", "positions", "int"],
       ["open", "open", "int"],
       ["resolved", "resolved", "int"],
+      ["unresolved", "unresolved", "int"],
       ["total P&L", "total_pnl", "money"],
       ["win rate %", "win_rate_pct", "pct"],
       ["guaranteed positive", "guaranteed", "int"],
@@ -136,8 +137,9 @@ export const REPORT_QUERIES: readonly MetricQuery[] = [
     ],
     sql: `SELECT
     count(*) AS positions,
-    count(*) FILTER (WHERE status NOT IN ('RESOLVED', 'ABANDONED')) AS open,
+    count(*) FILTER (WHERE status NOT IN ('RESOLVED', 'ABANDONED', 'UNRESOLVED')) AS open,
     count(*) FILTER (WHERE status = 'RESOLVED') AS resolved,
+    count(*) FILTER (WHERE status = 'UNRESOLVED') AS unresolved,
     COALESCE(sum(actual_profit) FILTER (WHERE status = 'RESOLVED'), 0) AS total_pnl,
     round(100.0 * count(*) FILTER (WHERE status = 'RESOLVED' AND actual_profit > 0)
           / NULLIF(count(*) FILTER (WHERE status = 'RESOLVED'), 0), 1) AS win_rate_pct,

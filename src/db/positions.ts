@@ -17,7 +17,7 @@ import type { Pool } from "pg";
 import { formatMicros, type Micros, parseMicros } from "../money";
 import { tradeStatusTransitions } from "../protocol/trade-status";
 
-export type PositionStatus = "OPEN" | "BALANCED" | "IMBALANCED" | "RESOLVED" | "ABANDONED";
+export type PositionStatus = "OPEN" | "BALANCED" | "IMBALANCED" | "RESOLVED" | "ABANDONED" | "UNRESOLVED";
 export type RebalanceAction = "SELL_YES" | "SELL_NO" | "BUY_YES" | "BUY_NO";
 /** trades.rebalance_status, the seed's values. */
 export type RebalanceState = "not_needed" | "pending" | "completed" | "failed";

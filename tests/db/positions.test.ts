@@ -371,6 +371,11 @@ describe("position ledger repository", () => {
     }
   });
 
+  it("stores a position that ended UNRESOLVED (no resolution by its deadline)", async () => {
+    await upsertPosition(db.pool, position("p-unresolved", { status: "UNRESOLVED" }));
+    expect((await getPosition(db.pool, "p-unresolved"))?.status).toBe("UNRESOLVED");
+  });
+
   it("resolves a position and its telemetry, idempotently and finally", async () => {
     await upsertPosition(
       db.pool,
@@ -493,7 +498,7 @@ describe("position ledger repository", () => {
         finalNoShares: 6_000_000,
       });
       expect((await getPosition(db.pool, "p-act"))?.status).toBe("RESOLVED");
-      expect((await acts.checkDatabase()).schemaVersion).toBe("1763800000000_telemetry-initial-cost");
+      expect((await acts.checkDatabase()).schemaVersion).toBe("1764000000000_unresolved-status");
     });
 
     it("fail non-retryably when the ledger refuses a write, retryably otherwise", async () => {

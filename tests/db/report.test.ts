@@ -225,6 +225,7 @@ describe("ballast report", () => {
         positions: "4",
         open: "1",
         resolved: "3",
+        unresolved: "0",
         "total P&L": "-0.53",
         "win rate %": "66.7",
         "guaranteed positive": "2",
@@ -350,7 +351,7 @@ describe("ballast report", () => {
       await runReportCommand({ databaseUrl: db.url }, c.io({}));
       const text = c.out.join("");
       expect(text).toContain("Summary");
-      expect(text).toMatch(/ {2}4 +1 +3 +-0\.53 +66\.7 +2 +100\.0\n/);
+      expect(text).toMatch(/ {2}4 +1 +3 +0 +-0\.53 +66\.7 +2 +100\.0\n/);
       const json = capture();
       await runReportCommand({ databaseUrl: db.url, json: true }, json.io({}));
       expect(JSON.parse(json.out.join(""))).toEqual(await runReport(db.pool));
@@ -363,7 +364,7 @@ describe("ballast report", () => {
         const err = await runReportCommand({ databaseUrl: bare.url }, c.io({})).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(ReportError);
         expect((err as Error).message).toMatch(
-          /is not at Ballast's schema \(migrations not applied: 1763700000000_initial, 1763800000000_telemetry-initial-cost\)/,
+          /is not at Ballast's schema \(migrations not applied: 1763700000000_initial, 1763800000000_telemetry-initial-cost, 1764000000000_unresolved-status\)/,
         );
         const { rows } = await bare.pool.query("SELECT to_regclass('pgmigrations') IS NULL AS untouched");
         expect(rows[0].untouched).toBe(true);
@@ -387,7 +388,7 @@ describe("ballast report", () => {
       await service.close();
       const c = capture();
       await runReportCommand({}, c.io({ BALLAST_DATA_DIR: dataDir }));
-      expect(c.out.join("")).toMatch(/ {2}4 +1 +3 +-0\.53 +66\.7 +2 +100\.0\n/);
+      expect(c.out.join("")).toMatch(/ {2}4 +1 +3 +0 +-0\.53 +66\.7 +2 +100\.0\n/);
       // Released: someone else can take it now.
       acquireEmbeddedLock(dataDir).release();
     });

@@ -83,7 +83,10 @@ export class MockVenue {
   private script: (req: PlaceOrderRequest, n: number) => OrderScript | undefined = () => undefined;
   /** Positions whose row has been written: telemetry and rebalance rows reference it (a foreign key). */
   private readonly positionRows = new Set<string>();
-  winner: "UP" | "DOWN" = "UP";
+  /** The market's winner as the resolution sources show it; undefined: never resolved (the market is gone). */
+  winner: "UP" | "DOWN" | undefined = "UP";
+  /** Open orders of our key resting at the venue, in any market: cancelAllOrders cancels (and counts) them. */
+  restingOrders = 0;
 
   constructor(private fillRule: FillRule = () => 1) {}
 
@@ -313,7 +316,16 @@ export class MockVenue {
         this.record("cancelMarketOrders", args);
         return 0;
       },
-      marketResolution: async () => this.winner,
+      cancelAllOrders: async () => {
+        const cancelled = this.restingOrders;
+        this.restingOrders = 0;
+        this.record("cancelAllOrders", [cancelled]);
+        return cancelled;
+      },
+      marketResolution: async (...args: unknown[]) => {
+        this.record("marketResolution", args);
+        return this.winner;
+      },
       discoverWindows: async () => [],
       // The database as the schema has it: a position's row must exist before rows that reference it.
       // Writing the row takes a few milliseconds, as a round trip to a real database does, so a

@@ -200,6 +200,30 @@ describe("position workflow (time-skipping, mocked activities)", () => {
     expect(venue.named("recordRebalanceTrade")).toHaveLength(0);
   });
 
+  it("gives up on a market that never resolves: UNRESOLVED at the deadline, with bounded history", async () => {
+    const venue = new MockVenue();
+    venue.winner = undefined;
+    const i = await input({}, 2 * MINUTE);
+    const result = await run(venue, async () => {
+      const h = await start(i);
+      const r = await within("the position to give up", h.result(), 60_000);
+      const events = (await h.fetchHistory()).events?.length ?? 0;
+      // An hour of polls that back off to 5 minutes: a few dozen reads, a few hundred events at most
+      // (a 5-second poll would write about 130 events a minute).
+      expect(events).toBeLessThan(400);
+      return r;
+    });
+    expect(result.phase).toBe("UNRESOLVED");
+    const reads = venue.named("marketResolution");
+    expect(reads.length).toBeGreaterThan(5);
+    expect(reads.length).toBeLessThan(40);
+    // Both sources are asked: Gamma by slug, the CLOB by condition id.
+    expect(reads[0]?.args[0]).toEqual({ slug: MARKET.slug, conditionId: MARKET.conditionId });
+    const last = venue.named("upsertPosition").at(-1)?.args[0] as { status: string };
+    expect(last.status).toBe("UNRESOLVED");
+    expect(venue.named("resolvePosition")).toHaveLength(0);
+  });
+
   it("does not rebalance in the last 60 seconds", async () => {
     const venue = new MockVenue(partialDown);
     const i = await input();
@@ -422,6 +446,53 @@ describe("orders whose outcome is not a plain answer", () => {
       expect(settled.upShares).toBe(netOfBuyFee(up.intent.size, up.intent.price / 1e6));
       expect(settled.downShares).toBe(netOfBuyFee(down.intent.size, down.intent.price / 1e6));
       expect(settled.openOrders).toBe(0);
+      await h.result();
+    });
+  });
+
+  it("keeps the position's and the orders' rows in step with fills that come later", async () => {
+    // The Up leg is delayed at the venue; the user channel tells its fill before any read-back does.
+    const venue = new MockVenue();
+    venue.setScript((req) =>
+      req.intent.tokenId === MARKET.upTokenId
+        ? { kind: "delayed", fraction: 1, fillsOnReadBack: false }
+        : undefined,
+    );
+    const i = await input();
+    await run(venue, async () => {
+      const h = await start(i);
+      await within("a read-back of the delayed leg", venue.waitFor("readOrder"));
+      const upN = venue.numberFor(MARKET.upTokenId);
+      const downN = venue.numberFor(MARKET.downTokenId);
+      const [upFill] = venue.fillsOf(upN);
+      if (!upFill) throw new Error("the delayed leg should have a fill");
+      await h.signal(fillsSignal, [upFill]);
+      const upRow = (a: unknown[]) => (a[0] as { id: string }).id === venue.orderId(upN);
+      const followed = await within(
+        "the delayed order's row to show its fill",
+        venue.waitFor("upsertOrder", (a) => upRow(a) && (a[0] as { sizeMatched: number }).sizeMatched > 0),
+      );
+      expect(followed.args[0]).toMatchObject({ status: "DELAYED", sizeMatched: upFill.size });
+      venue.release(upN);
+      await within(
+        "the position to settle its legs",
+        venue.waitFor("upsertPosition", (a) => (a[0] as { status: string }).status === "BALANCED"),
+      );
+      // Then the venue reverses the Down leg's trade: FAILED at MINED.
+      const [downFill] = venue.fillsOf(downN);
+      if (!downFill) throw new Error("the Down leg should have a fill");
+      await h.signal(fillsSignal, [{ ...downFill, status: "FAILED" }]);
+      const row = await within(
+        "the position's row to drop the reversed shares",
+        venue.waitFor("upsertPosition", (a) => (a[0] as { noShares: number }).noShares === 0),
+      );
+      const up = venue.sentFor(MARKET.upTokenId);
+      // Only the Up shares are held now, and nothing hedges them.
+      expect(row.args[0]).toMatchObject({
+        status: "IMBALANCED",
+        yesShares: netOfBuyFee(up.intent.size, up.intent.price / 1e6),
+        noShares: 0,
+      });
       await h.result();
     });
   });
