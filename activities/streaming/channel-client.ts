@@ -45,6 +45,16 @@ export interface ChannelLogger {
   error(obj: object, msg: string): void;
 }
 
+/** A logger that adds `fields` to every line (e.g. the market a channel serves). */
+export function withFields(log: ChannelLogger, fields: object): ChannelLogger {
+  return {
+    debug: (obj, msg) => log.debug({ ...fields, ...obj }, msg),
+    info: (obj, msg) => log.info({ ...fields, ...obj }, msg),
+    warn: (obj, msg) => log.warn({ ...fields, ...obj }, msg),
+    error: (obj, msg) => log.error({ ...fields, ...obj }, msg),
+  };
+}
+
 interface CommonOptions {
   /** e.g. wss://ws-subscriptions-clob.polymarket.com/ws/market or ws://127.0.0.1:7788/ws/user */
   readonly url: string;

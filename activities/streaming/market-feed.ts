@@ -53,7 +53,7 @@ import {
   type UnnumberedSnapshot,
 } from "../../src/streaming/snapshot";
 import type { BackoffPolicy } from "./backoff";
-import { ChannelClient, type ChannelLogger } from "./channel-client";
+import { ChannelClient, type ChannelLogger, withFields } from "./channel-client";
 
 export interface StreamMarketInput {
   slug: string;
@@ -140,6 +140,8 @@ export interface StreamingActivityDeps {
   retryBackoff?: BackoffPolicy;
   /** At the normal end, how long pending fills and reconciles may take to go out. Default 5 000 ms. */
   endFlushTimeoutMs?: number;
+  /** No market data frame for this long: the feed is stalled (warned once, cleared on the next frame). Default 30 000 ms. */
+  stallAfterMs?: number;
 }
 
 export interface MarketFeedDeps extends StreamingActivityDeps {
@@ -156,6 +158,7 @@ export const MARKET_FEED_DEFAULTS = {
   heartbeatIntervalMs: 2_000,
   retryBackoff: { baseMs: 250, capMs: 5_000 },
   endFlushTimeoutMs: 5_000,
+  stallAfterMs: 30_000,
   /** A failed book signal is retried (unless superseded) after this. */
   bookRetryDelayMs: 1_000,
 } as const;
@@ -229,6 +232,10 @@ class MarketFeed {
   private readonly sleeps = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private loopTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** When the feed started (the stall clock's origin before the first frame). */
+  private startedAtMs = 0;
+  /** Since when the market channel has been silent, once that was reported as a stall. */
+  private stalledSinceMs: number | undefined;
   private stopped = false;
   private endReason: FeedEndReason = "ended";
   private readonly done: Promise<StreamMarketResult>;
@@ -284,7 +291,9 @@ class MarketFeed {
     });
 
     const base = deps.wsUrl.replace(/\/+$/, "");
-    const common = { ...deps.channel, now: this.now, logger: this.log };
+    // Channel lines (connection closed, reconnecting, …) name their market.
+    const channelLog = withFields(this.log, { slug: input.slug, market: input.conditionId });
+    const common = { ...deps.channel, now: this.now, logger: channelLog };
     this.market = new ChannelClient({
       ...common,
       channel: "market",
@@ -314,7 +323,17 @@ class MarketFeed {
       return this.done;
     }
     abort?.addEventListener("abort", this.onAbort, { once: true });
-    this.market.on("frame", (text, receivedAt) => this.onMarketFrame(text, receivedAt));
+    this.startedAtMs = this.now();
+    this.market.on("frame", (text, receivedAt) => {
+      if (this.stalledSinceMs !== undefined) {
+        this.log.info(
+          { slug: this.input.slug, silentMs: receivedAt - this.stalledSinceMs },
+          "market feed flowing again",
+        );
+        this.stalledSinceMs = undefined;
+      }
+      this.onMarketFrame(text, receivedAt);
+    });
     this.user.on("frame", (text, receivedAt) => this.onUserFrame(text, receivedAt));
     // Every user-channel connection, the first included, may follow a gap: reconcile.
     this.user.on("open", () => this.requestReconcile());
@@ -576,8 +595,23 @@ class MarketFeed {
       this.loopTimer = undefined;
       if (this.stopping) return;
       this.heartbeat();
+      this.watchStall();
       this.loop();
     }, delayMs);
+  }
+
+  /** Warns once when the market channel has carried no data frame for stallAfterMs (cleared by the next one). */
+  private watchStall(): void {
+    if (this.stalledSinceMs !== undefined) return;
+    const last = this.market.stats.lastMessageAt ?? this.startedAtMs;
+    const silentMs = this.now() - last;
+    const limit = this.deps.stallAfterMs ?? MARKET_FEED_DEFAULTS.stallAfterMs;
+    if (silentMs < limit) return;
+    this.stalledSinceMs = last;
+    this.log.warn(
+      { slug: this.input.slug, market: this.input.conditionId, silentMs },
+      `market feed stalled: no data for ${Math.round(silentMs / 1000)} s`,
+    );
   }
 
   private heartbeatDetails(): FeedHeartbeatDetails {

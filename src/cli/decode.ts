@@ -49,11 +49,21 @@ function perToken(event: ProtocolEvent): ProtocolEvent[] {
   return [...byToken.values()].map((changes) => ({ ...event, changes }));
 }
 
+/**
+ * Control characters (C0, DEL, C1) written as \u escapes: captured frames are untrusted, and a raw ESC
+ * would drive the reader's terminal. Valid in JSON strings, and plain text stays readable.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 function eventLine(event: ProtocolEvent, top: TopOfBook | undefined): string {
   const shown = top
     ? { ...event, bestBid: top.bestBid ?? null, bestAsk: top.bestAsk ?? null, synced: top.synced }
     : event;
-  return JSON.stringify(shown, microsAsDecimal);
+  return printable(JSON.stringify(shown, microsAsDecimal));
 }
 
 function arrayItem(index: number | undefined): string {
@@ -96,7 +106,7 @@ export async function runDecode(
       out(eventLine(event, top));
     }
     const problems = [...result.unknown.map(describeUnknown), ...result.malformed.map(describeMalformed)];
-    for (const problem of problems) err(`line ${lineNumber}: ${problem}`);
+    for (const problem of problems) err(`line ${lineNumber}: ${printable(problem)}`);
     if (problems.length > 0) bad++;
   }
   return { lines, bad };

@@ -109,6 +109,24 @@ describe("runDecode", () => {
     );
   });
 
+  it("never writes a control character to the terminal: frames are untrusted", async () => {
+    const book = sampleJson("nautilus_ws_book_fixture.json");
+    const input = [
+      "\u001b]0;owned\u0007{not json",
+      JSON.stringify({ event_type: "sports\u001b[2J\u009b31m", score: "1-0" }),
+      JSON.stringify({ ...book, hash: "h\u009b31m\u007f" }),
+    ].join("\n");
+    const { out, err } = await decode(input);
+    expect(err).toHaveLength(2);
+    expect(out).toHaveLength(1);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters
+    const control = /[\u0000-\u001f\u007f-\u009f]/;
+    for (const line of [...out, ...err]) expect(line).not.toMatch(control);
+    // Still readable, and the event line still JSON with the same hash.
+    expect(err[1]).toBe('line 2: unknown event type "sports\\u001b[2J\\u009b31m"');
+    expect(JSON.parse(out[0] as string).hash).toBe("h\u009b31m\u007f");
+  });
+
   it("reports an event that has neither event_type nor a known shape", async () => {
     const { bad, err } = await decode('{"hello":"world"}');
     expect(bad).toBe(1);

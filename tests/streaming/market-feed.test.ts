@@ -555,6 +555,68 @@ describe("market feed against a misbehaving venue", () => {
     tick_size: "0.01",
   });
 
+  it("warns once, naming the market, when the feed stalls, clears it on the next frame, and names the market on a closed connection", async () => {
+    let marketSocket: WebSocket | undefined;
+    onSubscribe = {
+      market: (socket) => {
+        marketSocket = socket;
+        socket.send(JSON.stringify([book(UP, "0.40", "0.42", "1"), book(DOWN, "0.57", "0.59", "1")]));
+      },
+      user: () => undefined,
+    };
+    const logger = new RecordingLogger();
+    let beats = 0;
+    const abort = new AbortController();
+    cleanup = () => abort.abort();
+    const result = runMarketFeed(
+      {
+        slug: "btc-test",
+        conditionId: MARKET,
+        upTokenId: UP,
+        downTokenId: DOWN,
+        endMs: Date.now() + 600_000,
+        sessionWorkflowId: "session-btc-test",
+      },
+      {
+        wsUrl: `${url}/`,
+        exchangeFor: async () => ({ openOrders: async () => [], trades: async () => [] }),
+        apiCreds: { key: KEY, secret: "s3cret", passphrase: "pass" },
+        signal: new SignalRecorder().signal,
+        logger,
+        cancellationSignal: abort.signal,
+        heartbeat: () => {
+          beats += 1;
+        },
+        heartbeatIntervalMs: 20,
+        stallAfterMs: 200,
+        channel: FAST_CHANNELS,
+      },
+    );
+    const stalls = () => logger.lines.filter((l) => l.msg.startsWith("market feed stalled"));
+    await waitFor(() => stalls().length > 0, "the stall warning");
+    // Many more checks pass while it stays silent: still one warning.
+    const beatsAtStall = beats;
+    await waitFor(() => beats >= beatsAtStall + 20, "more heartbeats");
+    expect(stalls()).toHaveLength(1);
+    expect(stalls()[0]).toMatchObject({ level: "warn", obj: { slug: "btc-test", market: MARKET } });
+    // The next frame clears it.
+    marketSocket?.send(JSON.stringify([book(UP, "0.41", "0.43", "2")]));
+    const flowing = await waitFor(
+      () => logger.lines.find((l) => l.msg === "market feed flowing again"),
+      "the all-clear",
+    );
+    expect(flowing.obj).toMatchObject({ slug: "btc-test" });
+    // A dropped connection says which market it served.
+    marketSocket?.close(1001, "going away");
+    const closed = await waitFor(
+      () => logger.lines.find((l) => l.msg === "connection closed"),
+      "the closed-connection line",
+    );
+    expect(closed.obj).toMatchObject({ channel: "market", slug: "btc-test", market: MARKET });
+    abort.abort();
+    await result;
+  });
+
   it("counts and logs unknown and malformed frames, keeps going, retries failed reads and signals", async () => {
     onSubscribe = {
       market: (socket) => {
