@@ -1,7 +1,14 @@
 /** Signals, queries and search attributes of Ballast's workflows (names in src/session/messages.ts). */
-import { defineQuery, defineSignal } from "@temporalio/workflow";
-import type { MarketBookSnapshot, OurFill, ReconcileSnapshot } from "../src/session/messages";
-import { QUERIES, SIGNALS } from "../src/session/messages";
+import { defineQuery, defineSignal, defineUpdate } from "@temporalio/workflow";
+import type {
+  ControlView,
+  HaltResult,
+  MarketBookSnapshot,
+  OurFill,
+  ReconcileSnapshot,
+  ResumeResult,
+} from "../src/session/messages";
+import { QUERIES, SIGNALS, UPDATES } from "../src/session/messages";
 import type { PositionView, SessionView } from "./views";
 
 export const marketBookSignal = defineSignal<[MarketBookSnapshot]>(SIGNALS.marketBook);
@@ -15,6 +22,23 @@ export const positionStatusSignal = defineSignal<[PositionStatus]>("positionStat
 
 export const sessionStateQuery = defineQuery<SessionView>(QUERIES.sessionState);
 export const positionStateQuery = defineQuery<PositionView>(QUERIES.positionState);
+
+/** Control workflow: the deployment-wide halt, held until resumed. */
+export const controlHaltUpdate = defineUpdate<HaltResult, [{ reason?: string }]>(UPDATES.halt);
+export const controlResumeUpdate = defineUpdate<ResumeResult, []>(UPDATES.resume);
+export const controlStateQuery = defineQuery<ControlView>(QUERIES.controlState);
+/** Scheduler → control: tell me the state now (answered with `controlState` carrying `seq`) and on every change. */
+export const controlSubscribeSignal = defineSignal<[{ workflowId: string; seq: number }]>("controlSubscribe");
+/** Control → scheduler: the state, on subscription (with the request's `seq`) and on every change (seq 0). */
+export const controlStateSignal = defineSignal<[ControlStateMessage]>("controlState");
+
+export interface ControlStateMessage {
+  halted: boolean;
+  reason?: string;
+  sinceMs?: number;
+  /** The subscription this answers; 0 for a change pushed unasked. */
+  seq: number;
+}
 
 export interface PositionStatus {
   positionId: string;

@@ -1,19 +1,41 @@
 /**
  * One long-running scheduler per asset: discovers upcoming windows through Gamma and starts each
  * window's session before it opens. Continues as new every so often, carrying what it started.
+ *
+ * It obeys the deployment's `control` workflow (workflows/control.ts): before starting sessions it
+ * asks control for the state (subscribing to its changes), starts every session halted while trading
+ * is halted, and tells the sessions it started of every halt and resume — so a halt holds for present
+ * and future sessions until resumed. Schedulers that ran before this do so from their next iteration
+ * (patched).
  */
 import {
+  condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
+  setHandler,
   sleep,
   startChild,
   WorkflowIdReusePolicy,
+  workflowInfo,
 } from "@temporalio/workflow";
 import type { MarketDataActivities } from "../activities/market-data";
 import { workflowIds } from "../src/session/messages";
+import { control } from "./control";
+import {
+  type ControlStateMessage,
+  controlStateSignal,
+  controlSubscribeSignal,
+  haltSignal,
+  resumeSignal,
+} from "./definitions";
 import { marketSession, type SessionParams } from "./session";
+
+/** The control state as a scheduler last heard it. */
+export type KnownControlState = Omit<ControlStateMessage, "seq">;
 
 export interface SchedulerInput {
   asset: string;
@@ -22,6 +44,12 @@ export interface SchedulerInput {
   /** Slugs whose session this scheduler already started (recent ones only). */
   started?: string[];
   iterations?: number;
+  /** The control state as last heard (carried across continue-as-new). */
+  control?: KnownControlState;
+  /** Sessions whose window has not ended, slug → end (ms since epoch): told of every halt and resume. */
+  live?: Record<string, number>;
+  /** Number of the last request for the control state (increases across runs). */
+  controlSeq?: number;
 }
 
 const { discoverWindows } = proxyActivities<MarketDataActivities>({
@@ -30,10 +58,79 @@ const { discoverWindows } = proxyActivities<MarketDataActivities>({
 });
 
 const ITERATIONS_PER_RUN = 100;
+/** Schedulers that ran before the control workflow existed adopt it from their next iteration. */
+const CONTROL_PATCH = "scheduler-control";
 
 export async function scheduler(input: SchedulerInput): Promise<void> {
   const started = new Set(input.started ?? []);
+  const live: Record<string, number> = { ...(input.live ?? {}) };
+  let known: KnownControlState | undefined = input.control;
+  let requested = input.controlSeq ?? 0;
+  let answered = 0;
+  /** The control state changed since the live sessions were last told. */
+  let changed = false;
+  const me = workflowInfo().workflowId;
+  const controlId = workflowIds.control(workflowInfo().taskQueue);
+
+  setHandler(controlStateSignal, ({ seq, ...state }) => {
+    answered = Math.max(answered, seq);
+    // Unknown until now: only a halt is news to the sessions (they start un-halted).
+    if (known === undefined ? state.halted : known.halted !== state.halted) changed = true;
+    known = state;
+  });
+
+  /** Asks control for its state (subscribing to changes) and waits for the answer. */
+  async function syncControl(): Promise<void> {
+    requested += 1;
+    const seq = requested;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await getExternalWorkflowHandle(controlId).signal(controlSubscribeSignal, { workflowId: me, seq });
+        break;
+      } catch (err) {
+        // No control workflow (a deployment older than it, or it was terminated): start it.
+        log.warn("control workflow not reachable: starting it", { controlId, err: String(err) });
+        try {
+          await startChild(control, {
+            workflowId: controlId,
+            args: [{}],
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+          });
+        } catch (startErr) {
+          if (!(startErr instanceof Error && startErr.name === "WorkflowExecutionAlreadyStartedError"))
+            log.warn("cannot start the control workflow", { controlId, err: String(startErr) });
+          if (attempt > 1) await sleep(10_000);
+        }
+      }
+    }
+    // No session starts before the state is known: a halt must hold for new sessions too.
+    await condition(() => answered >= seq);
+  }
+
+  /** Tells every live session the current state, again whenever it changes meanwhile. */
+  async function tellSessions(): Promise<void> {
+    while (changed && known) {
+      changed = false;
+      const state = known;
+      const now = Date.now();
+      for (const [slug, endMs] of Object.entries(live)) if (endMs <= now) delete live[slug];
+      const slugs = Object.keys(live);
+      await Promise.all(
+        slugs.map((slug) => {
+          const session = getExternalWorkflowHandle(workflowIds.session(slug));
+          return (
+            state.halted ? session.signal(haltSignal, { reason: state.reason }) : session.signal(resumeSignal)
+          ).catch(() => undefined);
+        }),
+      );
+      log.info(state.halted ? "sessions halted" : "sessions resumed", { sessions: slugs });
+    }
+  }
+
+  let controlled = false;
   for (let i = input.iterations ?? 0; i < ITERATIONS_PER_RUN; i++) {
+    controlled = patched(CONTROL_PATCH);
+    if (controlled) await syncControl();
     const windows = await discoverWindows({
       asset: input.asset,
       windowMs: input.windowMs,
@@ -41,23 +138,47 @@ export async function scheduler(input: SchedulerInput): Promise<void> {
       count: 2,
     });
     for (const market of windows) {
-      if (started.has(market.slug) || market.endMs <= Date.now()) continue;
+      if (started.has(market.slug) || market.endMs <= Date.now()) {
+        if (controlled && started.has(market.slug) && market.endMs > Date.now())
+          live[market.slug] = market.endMs;
+        continue;
+      }
+      const halted = controlled && known?.halted === true ? { reason: known.reason } : undefined;
       try {
         await startChild(marketSession, {
           workflowId: workflowIds.session(market.slug),
-          args: [{ market, params: input.params }],
+          args: [{ market, params: input.params, ...(halted ? { halted } : {}) }],
           parentClosePolicy: ParentClosePolicy.ABANDON,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         });
-        log.info("session scheduled", { slug: market.slug });
+        log.info("session scheduled", { slug: market.slug, ...(halted ? { halted: true } : {}) });
       } catch (err) {
         if (!(err instanceof Error && err.name === "WorkflowExecutionAlreadyStartedError")) throw err;
+        // Started by someone else (e.g. before this scheduler was restarted): it must hold the halt too.
+        if (halted)
+          await getExternalWorkflowHandle(workflowIds.session(market.slug))
+            .signal(haltSignal, halted)
+            .catch(() => undefined);
       }
       started.add(market.slug);
+      if (controlled) live[market.slug] = market.endMs;
     }
     // Wake shortly after the next window starts (the one after it is listed by then).
     const next = (Math.floor(Date.now() / input.windowMs) + 1) * input.windowMs;
-    await sleep(Math.max(1_000, next - Date.now() + 1_000));
+    const waitMs = Math.max(1_000, next - Date.now() + 1_000);
+    if (controlled) {
+      // Meanwhile, pass every halt and resume on to the live sessions at once.
+      const wakeAtMs = Date.now() + waitMs;
+      await tellSessions();
+      while (await condition(() => changed, Math.max(1, wakeAtMs - Date.now()))) await tellSessions();
+    } else {
+      await sleep(waitMs);
+    }
   }
-  await continueAsNew<typeof scheduler>({ ...input, started: [...started].slice(-16), iterations: 0 });
+  await continueAsNew<typeof scheduler>({
+    ...input,
+    started: [...started].slice(-16),
+    iterations: 0,
+    ...(controlled ? { control: known, live, controlSeq: requested } : {}),
+  });
 }

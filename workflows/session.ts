@@ -101,6 +101,11 @@ export interface SessionInput {
   state?: SessionState;
   /** The previous run's carry, from runs started before `state` existed. */
   carry?: SessionCarry;
+  /**
+   * Start halted: trading is halted deployment-wide (the scheduler read it from the control workflow),
+   * so the session opens no position until it is resumed.
+   */
+  halted?: { reason?: string };
 }
 
 const exchange = proxyActivities<ExchangeActivities>({
@@ -129,7 +134,7 @@ function stateFrom(input: SessionInput): SessionState {
     ...(carry?.pendingBook ? { book: carry.pendingBook } : {}),
     bookUnexamined: carry?.pendingBook !== undefined,
     fillQueue: [],
-    halted: carry?.halted ?? false,
+    halted: carry?.halted ?? input.halted !== undefined,
     haltPropagated: true,
     booksForwarded: {},
   };
@@ -244,7 +249,12 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
       { key: Asset, value: market.asset },
       { key: Strategy, value: "arbitrage" },
     ]);
-    log.info("session started", { slug: market.slug, startMs: market.startMs, endMs: market.endMs });
+    log.info("session started", {
+      slug: market.slug,
+      startMs: market.startMs,
+      endMs: market.endMs,
+      ...(input.halted ? { halted: true, reason: input.halted.reason } : {}),
+    });
   }
 
   if (!state.feedStarted) {

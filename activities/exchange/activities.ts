@@ -299,6 +299,20 @@ export function createExchangeActivities(deps: ExchangeActivityDeps) {
         throw err;
       }
     },
+
+    /**
+     * Cancels every open order of our key at the venue, in every market (DELETE /cancel-all): also the
+     * orders resting on markets that have no session. Returns how many the venue cancelled.
+     */
+    async cancelAllOrders(): Promise<number> {
+      const exchange = await deps.exchange();
+      try {
+        return (await exchange.cancelAll()).canceled.length;
+      } catch (err) {
+        if (err instanceof VenueError) throw toApplicationFailure(err);
+        throw err;
+      }
+    },
   };
 }
 

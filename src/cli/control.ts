@@ -1,12 +1,33 @@
 /**
  * Operator controls over running workflows: halt, resume, rebalance-now and status.
+ *
+ * A global `halt` is held by the deployment's control workflow (workflows/control.ts) until `resume`:
+ * sessions running now are halted, sessions started later start halted, and every open order of our
+ * key is cancelled at the venue. `--slug` halts or resumes one running session. A command that cannot
+ * do what it was asked (no such session or position) fails with a one-line error and a non-zero exit.
  */
-import type { Client } from "@temporalio/client";
+import {
+  type Client,
+  type WorkflowHandle,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from "@temporalio/client";
 import type { Command } from "commander";
 import { loadConfig } from "../config/load";
+import type { Config } from "../config/schema";
 import { formatMicros } from "../money";
-import { QUERIES, SIGNALS } from "../session/messages";
+import {
+  type ControlView,
+  type HaltResult,
+  QUERIES,
+  type ResumeResult,
+  SIGNALS,
+  UPDATES,
+  workflowIds,
+} from "../session/messages";
 import { connectClient } from "../temporal/client";
+import { ensureControl } from "./schedulers";
 import { formatTable } from "./table";
 
 const running = (type: string, slug?: string) =>
@@ -18,10 +39,11 @@ async function ids(client: Client, query: string): Promise<string[]> {
   return found;
 }
 
-async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const { client, close } = await connectClient(loadConfig());
+async function withClient<T>(fn: (client: Client, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const { client, close } = await connectClient(config);
   try {
-    return await fn(client);
+    return await fn(client, config);
   } finally {
     await close();
   }
@@ -29,54 +51,175 @@ async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
 
 const usd = (m: number | undefined) => (m === undefined ? "" : `$${formatMicros(m, 2)}`);
 const shares = (m: number) => formatMicros(m, 2);
+const at = (ms: number | undefined) => (ms === undefined ? "?" : new Date(ms).toISOString());
+
+/** The running sessions of one market; none is an error (the operator named a market that isn't trading). */
+async function sessionsOf(client: Client, slug: string): Promise<string[]> {
+  const sessions = await ids(client, running("marketSession", slug));
+  if (sessions.length === 0)
+    throw new Error(`no running session for market ${JSON.stringify(slug)} (\`ballast status\` lists them)`);
+  return sessions;
+}
+
+/** The control workflow's state; undefined when it has never been started (nothing is halted then). */
+async function controlState(client: Client, taskQueue: string): Promise<ControlView | undefined> {
+  const handle = client.workflow.getHandle(workflowIds.control(taskQueue));
+  try {
+    const description = await handle.describe();
+    if (description.status.name !== "RUNNING") return undefined;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+  return handle.query<ControlView>(QUERIES.controlState);
+}
+
+/** How long `halt`/`resume` wait for the control workflow's answer (it needs a running workflow worker). */
+const CONTROL_ANSWER_MS = 120_000;
+
+/** Runs an Update of the control workflow; its refusal or silence becomes a one-line error. */
+async function updateControl<R>(
+  client: Client,
+  controlId: string,
+  name: string,
+  update: (handle: WorkflowHandle) => Promise<R>,
+): Promise<R> {
+  try {
+    return await client.withDeadline(Date.now() + CONTROL_ANSWER_MS, () =>
+      update(client.workflow.getHandle(controlId)),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError)
+      throw new Error(`${name} refused: ${err.cause?.message ?? err.message}`);
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
+      throw new Error(
+        `no answer from ${controlId} within ${CONTROL_ANSWER_MS / 1000} s (is a workflow worker running?); \`ballast status\` shows whether the ${name} took effect`,
+      );
+    throw err;
+  }
+}
 
 export function addControlCommands(program: Command): void {
   program
     .command("halt")
-    .description("stop opening positions and cancel open orders (all sessions, or one market)")
-    .option("--slug <slug>", "only this market window")
+    .description(
+      "stop opening positions and cancel open orders: everywhere until `resume` (also for sessions started later), or in one running market",
+    )
+    .option("--slug <slug>", "only this running market window")
     .option("--reason <text>", "why (kept in the workflow history)")
     .action(async (opts: { slug?: string; reason?: string }) => {
-      await withClient(async (client) => {
-        const sessions = await ids(client, running("marketSession", opts.slug));
+      await withClient(async (client, config) => {
+        const reason = opts.reason ?? "operator";
+        if (opts.slug !== undefined) {
+          const sessions = await sessionsOf(client, opts.slug);
+          await Promise.all(
+            sessions.map((id) => client.workflow.getHandle(id).signal(SIGNALS.halt, { reason })),
+          );
+          process.stdout.write(
+            `halted ${sessions.join(", ")} (it cancels its market's open orders; \`ballast resume --slug ${opts.slug}\` resumes it)\n`,
+          );
+          return;
+        }
+        const controlId = await ensureControl(client, config.temporal.taskQueue);
+        const result = await updateControl(client, controlId, "halt", (h) =>
+          h.executeUpdate<HaltResult, [{ reason: string }]>(UPDATES.halt, { args: [{ reason }] }),
+        );
+        // The schedulers tell the sessions they started; this reaches any other running session too.
+        const sessions = await ids(client, running("marketSession"));
         await Promise.all(
           sessions.map((id) =>
-            client.workflow.getHandle(id).signal(SIGNALS.halt, { reason: opts.reason ?? "operator" }),
+            client.workflow
+              .getHandle(id)
+              .signal(SIGNALS.halt, { reason })
+              .catch(() => undefined),
           ),
         );
+        const cancelled =
+          result.cancelled !== undefined
+            ? `${result.cancelled} open order(s) cancelled at the venue`
+            : "open orders NOT cancelled";
         process.stdout.write(
-          `halted ${sessions.length} session(s)${sessions.length ? `: ${sessions.join(", ")}` : ""}\n`,
+          `halted all trading since ${at(result.sinceMs)} (reason: ${result.reason}) until \`ballast resume\`: ${sessions.length} running session(s) halted, ${cancelled}\n`,
         );
+        if (result.cancelError !== undefined)
+          throw new Error(
+            `halted, but cancelling the open orders at the venue failed: ${result.cancelError}`,
+          );
       });
     });
 
   program
     .command("resume")
-    .description("resume opening positions (all sessions, or one market)")
-    .option("--slug <slug>", "only this market window")
+    .description("lift a halt: everywhere, or for one running market (not while everything is halted)")
+    .option("--slug <slug>", "only this running market window")
     .action(async (opts: { slug?: string }) => {
-      await withClient(async (client) => {
-        const sessions = await ids(client, running("marketSession", opts.slug));
-        await Promise.all(sessions.map((id) => client.workflow.getHandle(id).signal(SIGNALS.resume)));
-        process.stdout.write(`resumed ${sessions.length} session(s)\n`);
+      await withClient(async (client, config) => {
+        if (opts.slug !== undefined) {
+          const sessions = await sessionsOf(client, opts.slug);
+          const control = await controlState(client, config.temporal.taskQueue);
+          if (control?.halted)
+            throw new Error(
+              `all trading is halted (since ${at(control.sinceMs)}, reason: ${control.reason}); \`ballast resume\` without --slug lifts that`,
+            );
+          await Promise.all(sessions.map((id) => client.workflow.getHandle(id).signal(SIGNALS.resume)));
+          process.stdout.write(`resumed ${sessions.join(", ")}\n`);
+          return;
+        }
+        const controlId = await ensureControl(client, config.temporal.taskQueue);
+        const result = await updateControl(client, controlId, "resume", (h) =>
+          h.executeUpdate<ResumeResult, []>(UPDATES.resume),
+        );
+        const sessions = await ids(client, running("marketSession"));
+        await Promise.all(
+          sessions.map((id) =>
+            client.workflow
+              .getHandle(id)
+              .signal(SIGNALS.resume)
+              .catch(() => undefined),
+          ),
+        );
+        process.stdout.write(
+          `${result.wasHalted ? "resumed all trading" : "trading was not halted"}: ${sessions.length} running session(s) resumed\n`,
+        );
       });
     });
 
   program
     .command("rebalance <positionId>")
-    .description("evaluate rebalancing of one position now (the usual rules still apply)")
+    .description("evaluate rebalancing of one running position now (the usual rules still apply)")
     .action(async (positionId: string) => {
       await withClient(async (client) => {
-        await client.workflow.getHandle(positionId).signal(SIGNALS.rebalanceNow);
+        const handle = client.workflow.getHandle(positionId);
+        let description: Awaited<ReturnType<typeof handle.describe>>;
+        try {
+          description = await handle.describe();
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError)
+            throw new Error(
+              `no position ${JSON.stringify(positionId)} (\`ballast status\` lists the running ones)`,
+            );
+          throw err;
+        }
+        if (description.type !== "position")
+          throw new Error(`${positionId} is not a position (it is a ${description.type} workflow)`);
+        if (description.status.name !== "RUNNING")
+          throw new Error(`position ${positionId} is not running (${description.status.name})`);
+        await handle.signal(SIGNALS.rebalanceNow);
         process.stdout.write(`rebalance requested for ${positionId}\n`);
       });
     });
 
   program
     .command("status")
-    .description("state of the running sessions and positions")
+    .description("whether trading is halted, and the state of the running sessions and positions")
     .action(async () => {
-      await withClient(async (client) => {
+      await withClient(async (client, config) => {
+        const control = await controlState(client, config.temporal.taskQueue);
+        process.stdout.write(
+          control?.halted
+            ? `trading: HALTED since ${at(control.sinceMs)} (reason: ${control.reason}); \`ballast resume\` lifts it\n\n`
+            : "trading: on (not halted)\n\n",
+        );
         const sessions = await ids(client, running("marketSession"));
         const sessionRows = await Promise.all(
           sessions.map(async (id) => {

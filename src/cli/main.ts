@@ -7,6 +7,7 @@ import { REDACTED } from "../log";
 import { addControlCommands } from "./control";
 import { runDecode } from "./decode";
 import { addReportCommand } from "./report";
+import { stdoutErrorHandler } from "./stdout-closed";
 import { addVenueCommand } from "./venue";
 import { addWorkerCommands } from "./workers";
 
@@ -68,6 +69,9 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<void> {
   // `ballast decode … | head` closes our stdout early: that is the reader's choice, not an error.
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    // `ballast start` stops its child processes first: exiting here would orphan them.
+    const handler = stdoutErrorHandler();
+    if (handler) return handler(err);
     if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
     throw err;
   });

@@ -1,28 +1,152 @@
 /**
- * The schedulers: one long-running workflow per configured asset that starts each window's session.
+ * The schedulers — one long-running workflow per configured asset that starts each window's session —
+ * and the deployment's `control` workflow (the operator's halt/resume, workflows/control.ts).
+ *
+ * Settings given at start reach the schedulers: a scheduler already running with other settings (the
+ * window length, any session parameter such as MIN_SPREAD) is restarted with the new ones, and what
+ * changed is logged. Sessions already running keep theirs (they are ABANDON children; the new scheduler
+ * adopts them). A scheduler of an asset no longer configured is stopped.
  */
+import { type Client, WorkflowNotFoundError } from "@temporalio/client";
 import { WorkflowIdConflictPolicy } from "@temporalio/common";
 import type { Config } from "../config/schema";
+import { ENV_VARS } from "../config/schema";
 import type { Logger } from "../log";
 import { workflowIds } from "../session/messages";
 import { sessionParams } from "../session/params";
 import { connectClient } from "../temporal/client";
 
+/** What a scheduler is started with (workflows/scheduler.ts SchedulerInput, without its carried state). */
+export interface SchedulerSettings {
+  asset: string;
+  windowMs: number;
+  params: Record<string, unknown>;
+}
+
+/** Starts the deployment's control workflow unless it runs; returns its id. */
+export async function ensureControl(client: Client, taskQueue: string): Promise<string> {
+  const workflowId = workflowIds.control(taskQueue);
+  await client.workflow.start("control", {
+    workflowId,
+    taskQueue,
+    args: [{}],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    staticSummary: "Operator control: `ballast halt` / `ballast resume` of all trading",
+  });
+  return workflowId;
+}
+
+/** The input the running execution of a workflow started with; undefined when none runs. */
+export async function runningInput(client: Client, workflowId: string): Promise<unknown> {
+  let runId: string;
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    if (description.status.name !== "RUNNING") return undefined;
+    runId = description.runId;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+  const { history } = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId, runId },
+    maximumPageSize: 1,
+  });
+  const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  return payload ? client.options.loadedDataConverter.payloadConverter.fromPayload(payload) : null;
+}
+
+const PARAM_ENV = new Map(
+  Object.entries(ENV_VARS)
+    .filter(([, path]) => path[0] === "arbitrage")
+    .map(([env, path]) => [path[1], env]),
+);
+
+/** What differs between a running scheduler's settings and the wanted ones, one phrase each. */
+export function settingsChanges(running: unknown, wanted: SchedulerSettings): string[] {
+  const was = running as Partial<SchedulerSettings> | null | undefined;
+  if (!was || typeof was !== "object" || typeof was.params !== "object" || was.params === null)
+    return ["settings unreadable"];
+  const changes: string[] = [];
+  if (was.windowMs !== wanted.windowMs) changes.push(`window ${was.windowMs} ms → ${wanted.windowMs} ms`);
+  const before = was.params as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(wanted.params)])].sort();
+  for (const key of keys) {
+    const a = JSON.stringify(before[key]);
+    const b = JSON.stringify(wanted.params[key]);
+    if (a === b) continue;
+    const env = PARAM_ENV.get(key);
+    changes.push(`${key}${env ? ` (${env})` : ""} ${a ?? "unset"} → ${b ?? "unset"}`);
+  }
+  return changes;
+}
+
+async function runningSchedulers(client: Client, taskQueue: string): Promise<string[]> {
+  const ids: string[] = [];
+  const query = `WorkflowType = 'scheduler' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue.replace(/'/g, "")}'`;
+  for await (const wf of client.workflow.list({ query })) ids.push(wf.workflowId);
+  return ids;
+}
+
 export async function ensureSchedulers(config: Config, logger: Logger): Promise<string[]> {
   const { client, close } = await connectClient(config);
+  const taskQueue = config.temporal.taskQueue;
   try {
+    const control = await ensureControl(client, taskQueue);
     const ids: string[] = [];
     for (const asset of config.venue.assets) {
       const workflowId = workflowIds.scheduler(asset);
+      const wanted: SchedulerSettings = {
+        asset,
+        windowMs: config.venue.windowMs,
+        params: sessionParams(config),
+      };
+      const running = await runningInput(client, workflowId);
+      let restart = false;
+      if (running !== undefined) {
+        const changes = settingsChanges(running, wanted);
+        if (changes.length > 0) {
+          restart = true;
+          logger.warn(
+            { scheduler: workflowId, changes },
+            `settings changed since ${workflowId} started: restarting it with the new ones (${changes.join("; ")}); running sessions keep theirs`,
+          );
+          await client.workflow
+            .getHandle(workflowId)
+            .terminate(`restarted with new settings: ${changes.join("; ")}`)
+            .catch((err) => {
+              if (!(err instanceof WorkflowNotFoundError)) throw err;
+            });
+        }
+      }
       await client.workflow.start("scheduler", {
         workflowId,
-        taskQueue: config.temporal.taskQueue,
-        args: [{ asset, windowMs: config.venue.windowMs, params: sessionParams(config) }],
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        taskQueue,
+        args: [wanted],
+        workflowIdConflictPolicy: restart
+          ? WorkflowIdConflictPolicy.TERMINATE_EXISTING
+          : WorkflowIdConflictPolicy.USE_EXISTING,
       });
       ids.push(workflowId);
     }
-    logger.info({ schedulers: ids }, "schedulers running");
+    const others = await runningSchedulers(client, taskQueue).catch((err) => {
+      logger.warn(
+        { err: (err as Error).message },
+        "cannot list the running schedulers (those of assets no longer configured keep running)",
+      );
+      return [];
+    });
+    for (const stale of others) {
+      if (ids.includes(stale)) continue;
+      logger.warn({ scheduler: stale }, `${stale} is not among the configured assets (ASSETS): stopping it`);
+      await client.workflow
+        .getHandle(stale)
+        .terminate("its asset is no longer configured (ASSETS)")
+        .catch((err) => {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        });
+    }
+    logger.info({ schedulers: ids, control }, "schedulers running");
     return ids;
   } finally {
     await close();

@@ -2,17 +2,15 @@
  * Process entry points: `ballast worker`, `ballast streamer`, `ballast scheduler`, and `ballast
  * start` (npm start), the whole embedded stack in one command.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import type { Command } from "commander";
-import logUpdate from "log-update";
 import { installTemporalRuntime } from "../../workers/runtime";
 import { startStreamingWorker } from "../../workers/streaming-worker";
 import { paperWalletKey } from "../../workers/wallet";
 import { startWorkflowWorker } from "../../workers/workflow-worker";
 import { loadConfig, secretValues } from "../config/load";
 import type { Config } from "../config/schema";
-import { openDatabase } from "../db/database";
+import { type Database, openDatabase } from "../db/database";
 import { createLogger, type Logger } from "../log";
 import { formatMicros } from "../money";
 import { QUERIES } from "../session/messages";
@@ -21,8 +19,23 @@ import { connectClient } from "../temporal/client";
 import { startDevServer } from "../temporal/dev-server";
 import { parseWindowLabel } from "../venue/markets";
 import { startVenue } from "../venue/server/app";
-import { acquireEmbeddedLock } from "./report";
+import { errorText, preflight } from "./preflight";
+import { acquireEmbeddedLock, type EmbeddedLock } from "./report";
 import { ensureSchedulers } from "./schedulers";
+import { Screen } from "./screen";
+import { setStdoutErrorHandler } from "./stdout-closed";
+import {
+  describeExit,
+  dieWithParentPrefix,
+  killTrackedChildren,
+  OrderedShutdown,
+  type RestartPolicy,
+  type Supervisable,
+  SupervisedProcess,
+  type SupervisorEvent,
+  spawnChild,
+  trackChild,
+} from "./supervisor";
 
 function processLogger(config: Config, name: string): Logger {
   return createLogger({ level: config.log.level, secrets: secretValues(config), name });
@@ -51,6 +64,34 @@ function untilSignalled(): Promise<string> {
   });
 }
 
+/**
+ * A worker started by `ballast start` has an IPC channel to it: when that closes, the parent is gone
+ * (killed, even with SIGKILL), and the worker stops rather than run on as an orphan. Undefined when
+ * there is no such channel.
+ */
+function untilParentGone(): Promise<string> | undefined {
+  if (!process.send) return undefined;
+  // The channel alone must not keep this process alive.
+  process.channel?.unref();
+  return new Promise((resolve) => {
+    if (!process.connected) return resolve("parent gone");
+    process.once("disconnect", () => resolve("parent gone"));
+  });
+}
+
+/** Runs a worker until a signal, its end, or (under `ballast start`) its parent's end. */
+async function runWorker(worker: { done: Promise<void>; shutdown(): Promise<void> }): Promise<void> {
+  const parentGone = untilParentGone();
+  const why = await Promise.race([
+    untilSignalled(),
+    worker.done.then(() => "done"),
+    ...(parentGone ? [parentGone] : []),
+  ]);
+  // Orphaned: drain if Temporal lets it, but do not linger.
+  if (why === "parent gone") setTimeout(() => process.exit(1), 10_000).unref();
+  await worker.shutdown();
+}
+
 export function addWorkerCommands(program: Command): void {
   program
     .command("worker")
@@ -60,9 +101,7 @@ export function addWorkerCommands(program: Command): void {
       const config = loadConfig();
       const logger = processLogger(config, "worker");
       installTemporalRuntime(logger);
-      const worker = await startWorkflowWorker(config, tradingKey(config, Boolean(opts.paper)), logger);
-      await Promise.race([untilSignalled(), worker.done]);
-      await worker.shutdown();
+      await runWorker(await startWorkflowWorker(config, tradingKey(config, Boolean(opts.paper)), logger));
     });
 
   program
@@ -73,9 +112,7 @@ export function addWorkerCommands(program: Command): void {
       const config = loadConfig();
       const logger = processLogger(config, "streamer");
       installTemporalRuntime(logger);
-      const worker = await startStreamingWorker(config, tradingKey(config, Boolean(opts.paper)), logger);
-      await Promise.race([untilSignalled(), worker.done]);
-      await worker.shutdown();
+      await runWorker(await startStreamingWorker(config, tradingKey(config, Boolean(opts.paper)), logger));
     });
 
   program
@@ -89,32 +126,229 @@ export function addWorkerCommands(program: Command): void {
   program
     .command("start")
     .description(
-      "run the whole embedded stack: Temporal dev server (Web UI :8233), venue simulator, Postgres, workers, schedulers",
+      "run the whole embedded stack: Temporal dev server (at TEMPORAL_ADDRESS, Web UI :8233), venue simulator, Postgres, workers, schedulers",
     )
     .option("-w, --window <length>", "market window of the simulator (15m, 5m, 2m)", "15m")
     .option("-s, --seed <n>", "simulator seed", "1")
-    .action(async (opts: { window: string; seed: string }) => {
+    .option("--ui-port <port>", "port of the Temporal Web UI (default: the Temporal port + 1000)")
+    .action(async (opts: { window: string; seed: string; uiPort?: string }) => {
       const windowMs = parseWindowLabel(opts.window);
       if (windowMs === undefined)
         throw new Error(`--window must look like 15m, 5m or 2m, got ${opts.window}`);
       const seed = Number(opts.seed);
       if (!Number.isSafeInteger(seed) || seed < 0)
         throw new Error(`--seed must be a whole number, got ${opts.seed}`);
-      await runEmbeddedStack(loadConfig({ env: { ...process.env, WINDOW_MS: String(windowMs) } }), seed);
+      const uiPort = opts.uiPort === undefined ? undefined : Number(opts.uiPort);
+      if (uiPort !== undefined && !(Number.isInteger(uiPort) && uiPort > 0 && uiPort < 65536))
+        throw new Error(`--ui-port must be a port number, got ${opts.uiPort}`);
+      const config = loadConfig({ env: { ...process.env, WINDOW_MS: String(windowMs) } });
+      process.exitCode = await runEmbeddedStack(config, seed, { uiPort });
     });
 }
 
-async function runEmbeddedStack(config: Config, seed: number): Promise<void> {
+// ---------------------------------------------------------------------------------------------------------
+// `ballast start`
+
+/**
+ * The stack stops in this order: the display, then the workers drain (the scheduler workflows are
+ * Temporal workflows the workflow worker runs, so they pause with it and resume on the next start),
+ * then the venue (which the draining workers may still call), the database, and Temporal last.
+ */
+const STOP_ORDER = ["display", "workers", "venue", "database", "temporal"] as const;
+type StopPhase = (typeof STOP_ORDER)[number];
+
+/** A worker that dies is restarted after 1 s, 2 s, 4 s …; more than 5 deaths in 10 minutes stop Ballast. */
+export const WORKER_RESTARTS: RestartPolicy = {
+  initialDelayMs: 1_000,
+  maxDelayMs: 30_000,
+  maxDeaths: 5,
+  periodMs: 10 * 60_000,
+};
+/** The Temporal dev server likewise, at most 3 times in 10 minutes. */
+export const TEMPORAL_RESTARTS: RestartPolicy = {
+  initialDelayMs: 1_000,
+  maxDelayMs: 10_000,
+  maxDeaths: 3,
+  periodMs: 10 * 60_000,
+};
+/** How long a worker may take to drain before it is killed (much less once Temporal is gone). */
+const WORKER_DRAIN_MS = 15_000;
+const WORKER_DRAIN_WITHOUT_TEMPORAL_MS = 3_000;
+/** A second Ctrl-C at least this long after the first kills the processes at once. */
+const FORCE_AFTER_MS = 1_000;
+
+const WORKER_ROLES = [
+  { role: "worker", name: "workflow worker" },
+  { role: "streamer", name: "streaming worker" },
+] as const;
+
+function hostAndPort(address: string, fallbackPort: number): { host: string; port: number } {
+  const u = new URL(`tcp://${address}`);
+  return { host: u.hostname.replace(/^\[(.*)\]$/, "$1"), port: u.port ? Number(u.port) : fallbackPort };
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function lastLine(text: string): string | undefined {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .pop()
+    ?.slice(0, 300);
+}
+
+function describeEvent(e: SupervisorEvent, suffix = ""): string | undefined {
+  switch (e.type) {
+    case "died":
+      return `ballast: the ${e.name} (pid ${e.pid}) ${describeExit(e.exit)}; restarting it in ${seconds(e.restartInMs)}${suffix}`;
+    case "start-failed":
+      return `ballast: the ${e.name} could not start (${lastLine(e.error.message) ?? e.error.name}); trying again in ${seconds(e.restartInMs)}`;
+    case "restarted":
+      return `ballast: the ${e.name} is running again (pid ${e.pid})`;
+    case "gave-up":
+      // The stop that follows says why.
+      return undefined;
+  }
+}
+
+type StopRequest = { reason: string; exitCode: number };
+
+/**
+ * Runs the whole stack until a signal (SIGINT, SIGTERM, SIGHUP), a closed stdout, or a part that
+ * keeps dying; stops it in order (STOP_ORDER) on every one of these paths; returns the exit code.
+ */
+async function runEmbeddedStack(
+  config: Config,
+  seed: number,
+  options: { uiPort?: number | undefined },
+): Promise<number> {
+  const screen = new Screen();
+  const notice = (line: string | undefined) => line !== undefined && screen.notice(line);
   const logger = processLogger(config, "ballast");
   const dataDir = path.resolve(config.database.dataDir);
-  const stopping: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const stop of stopping.reverse()) await stop().catch((err) => logger.warn({ err }, "stop failed"));
+
+  // Every way to stop ends in the same ordered shutdown.
+  let stop: StopRequest | undefined;
+  let resolveStop!: (s: StopRequest) => void;
+  const stopRequested = new Promise<StopRequest>((resolve) => {
+    resolveStop = resolve;
+  });
+  const supervisors: SupervisedProcess[] = [];
+  const requestStop = (reason: string, exitCode: number) => {
+    if (stop) return;
+    stop = { reason, exitCode };
+    for (const s of supervisors) s.noMoreRestarts();
+    screen.endLive();
+    screen.notice(`ballast: stopping (${reason})…`);
+    resolveStop(stop);
   };
+  let forced = false;
+  let firstSignalAt = 0;
+  // Our own listeners stay installed until the process ends: without one, log-update's signal-exit
+  // would re-raise the signal and kill this process before anything is stopped.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stop) {
+      firstSignalAt = Date.now();
+      requestStop(signal, 0);
+    } else if (!forced && Date.now() - firstSignalAt >= FORCE_AFTER_MS) {
+      forced = true;
+      screen.notice(`ballast: ${signal} again: killing the stack's processes now`);
+      killTrackedChildren("SIGKILL");
+    }
+  };
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
+  // A closed stdout (`npm start | head`) stops the stack like a signal does.
+  setStdoutErrorHandler((err) => screen.stdoutClosed(err));
+  screen.onStdoutClosed((err) =>
+    requestStop(`stdout closed: ${(err as NodeJS.ErrnoException).code ?? err.message}`, 0),
+  );
+  let lock: EmbeddedLock | undefined;
+  // The last resort of every exit path (process.exit anywhere, an uncaught error): no child outlives us.
+  process.on("exit", () => {
+    killTrackedChildren("SIGKILL");
+    lock?.release();
+  });
+  process.on("uncaughtException", (err) => {
+    // Not through the logger: its stream may be what failed.
+    screen.notice(`ballast: unexpected error: ${(err as Error).stack ?? errorText(err)}`);
+    requestStop(`unexpected error: ${errorText(err)}`, 1);
+    setTimeout(() => process.exit(1), 30_000).unref();
+  });
+
+  const temporalAt = hostAndPort(config.temporal.address, 7233);
+  const uiPort = options.uiPort ?? temporalAt.port + 1000;
+  const venueUrl = new URL(config.venue.clobUrl);
+  const venuePort = Number(venueUrl.port || 7788);
+  // Nothing starts unless everything it needs is there.
+  await preflight({
+    dataDir,
+    listen: [
+      { host: temporalAt.host, port: temporalAt.port, what: "Temporal, TEMPORAL_ADDRESS" },
+      { host: temporalAt.host, port: uiPort, what: "Temporal Web UI, --ui-port" },
+      { host: "127.0.0.1", port: venuePort, what: "venue simulator, CLOB_URL" },
+    ],
+    databaseUrl: config.database.url,
+  });
+  // The embedded database is this process's: the lock tells `ballast report` where to read it.
+  lock = config.database.url ? undefined : acquireEmbeddedLock(config.database.dataDir);
+
+  const shutdown = new OrderedShutdown<StopPhase>(STOP_ORDER, {
+    stopped: (step, ms) => {
+      if (step.phase !== "display") screen.notice(`ballast: stopped ${step.label} (${seconds(ms)})`);
+    },
+    failed: (step, err) => screen.notice(`ballast: stopping ${step.label} failed: ${errorText(err)}`),
+  });
+  // A part that keeps dying stops everything, with a non-zero exit.
+  const supervise = (s: SupervisedProcess) => {
+    supervisors.push(s);
+    void s.failed.then((gaveUp) => requestStop(gaveUp.message, 1));
+  };
+  const stopIfRequested = () => {
+    if (stop) throw new StackStopping();
+  };
+  let failure: unknown;
   try {
-    const temporal = await startDevServer({ dataDir, logger });
-    stopping.push(() => temporal.stop());
-    const venuePort = Number(new URL(config.venue.clobUrl).port || 7788);
+    stopIfRequested();
+    // Temporal: restarted when it dies (its SQLite file keeps every workflow).
+    const temporalDb = path.join(dataDir, "temporal.db");
+    const temporal = new SupervisedProcess({
+      name: "Temporal dev server",
+      policy: TEMPORAL_RESTARTS,
+      onEvent: (e) => notice(describeEvent(e, ` (its history is kept in ${temporalDb})`)),
+      start: async (signal): Promise<Supervisable> => {
+        const server = await startDevServer({
+          dataDir,
+          ip: temporalAt.host,
+          port: temporalAt.port,
+          uiPort,
+          logger,
+          detached: true,
+          commandPrefix: dieWithParentPrefix(),
+          onSpawn: (child) => trackChild(child, { group: true }),
+          signal,
+        });
+        return {
+          pid: server.pid,
+          kill: server.kill,
+          exited: server.exited.then((exit) => ({
+            ...exit,
+            detail: exit.code ? lastLine(server.recentOutput()) : undefined,
+          })),
+        };
+      },
+    });
+    supervise(temporal);
+    shutdown.add("temporal", "the Temporal dev server", async () => {
+      await temporal.stop({ timeoutMs: 10_000 });
+    });
+    await temporal.start();
+    const temporalAddress = `${temporalAt.host.includes(":") ? `[${temporalAt.host}]` : temporalAt.host}:${temporalAt.port}`;
+    const stackConfig: Config = { ...config, temporal: { ...config.temporal, address: temporalAddress } };
+    stopIfRequested();
+
     const venue = await startVenue({
       port: venuePort,
       seed,
@@ -122,78 +356,95 @@ async function runEmbeddedStack(config: Config, seed: number): Promise<void> {
       assets: config.venue.assets,
       logger: logger.child({ component: "venue" }),
     });
-    stopping.push(() => venue.close());
-    // The embedded database is this process's: the lock tells `ballast report` where to read it.
-    const lock = config.database.url ? undefined : acquireEmbeddedLock(config.database.dataDir);
-    if (lock) stopping.push(async () => lock.release());
-    const db = config.database.url
-      ? undefined
-      : await openDatabase({ dataDir: config.database.dataDir, logger, port: 0 });
-    if (db) {
-      lock?.publish(db.url);
-      stopping.push(() => db.close());
+    shutdown.add("venue", "the venue simulator", () => venue.close());
+    stopIfRequested();
+
+    let db: Database | undefined;
+    if (lock) {
+      const held = lock;
+      shutdown.add("database", "the embedded database", async () => {
+        try {
+          await db?.close();
+        } finally {
+          held.release();
+        }
+      });
+      db = await openDatabase({ dataDir: config.database.dataDir, logger, port: 0 });
+      held.publish(db.url);
     }
+    stopIfRequested();
+
     const databaseUrl = config.database.url ?? db?.url;
-    const key = tradingKey(config, true);
     const env = {
       // The workers' own logs would drown the progress display: warnings and errors only.
       LOG_LEVEL: "warn",
       ...process.env,
       DATABASE_URL: databaseUrl,
-      POLY_PRIVATE_KEY: key,
-      TEMPORAL_ADDRESS: temporal.address,
+      POLY_PRIVATE_KEY: tradingKey(config, true),
+      TEMPORAL_ADDRESS: temporalAddress,
       WINDOW_MS: String(config.venue.windowMs),
     };
-    const children: ChildProcess[] = [];
-    for (const role of ["worker", "streamer"]) {
-      const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin", "ballast.cjs"), role], {
-        env,
-        stdio: ["ignore", "inherit", "inherit"],
-      });
-      children.push(child);
-      stopping.push(
-        () =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve();
-            child.once("exit", () => resolve());
-            child.kill("SIGTERM");
+    const bin = path.join(PROJECT_ROOT, "bin", "ballast.cjs");
+    for (const { role, name } of WORKER_ROLES) {
+      const worker = new SupervisedProcess({
+        name,
+        policy: WORKER_RESTARTS,
+        onEvent: (e) => notice(describeEvent(e)),
+        start: async () =>
+          spawnChild(process.execPath, [bin, role], {
+            env,
+            ipc: true,
+            onLine: (line) => screen.notice(line),
           }),
-      );
+      });
+      supervise(worker);
+      shutdown.add("workers", `the ${name}`, async () => {
+        const drainMs = temporal.current ? WORKER_DRAIN_MS : WORKER_DRAIN_WITHOUT_TEMPORAL_MS;
+        const exit = await worker.stop({ timeoutMs: drainMs });
+        // SIGTERM itself may end a worker that is still starting: nothing to drain then.
+        if (exit?.signal === "SIGKILL")
+          throw new Error(
+            forced ? "it was killed" : `it did not drain within ${seconds(drainMs)} and was killed`,
+          );
+        if (exit?.code) throw new Error(`it ${describeExit(exit)}`);
+      });
+      await worker.start();
     }
-    await ensureSchedulers(
-      { ...config, temporal: { ...config.temporal, address: temporal.address } },
-      logger,
+    stopIfRequested();
+
+    await ensureSchedulers(stackConfig, logger);
+    stopIfRequested();
+
+    screen.print(
+      `Ballast running: Temporal Web UI http://${temporalAt.host}:${uiPort}  venue ${venue.urls.clob}  seed ${seed}  window ${config.venue.windowMs / 60_000}m  (Ctrl-C stops)`,
     );
-    process.stdout.write(
-      `Ballast running: Temporal Web UI ${temporal.uiUrl}  venue ${venue.urls.clob}  seed ${seed}  window ${config.venue.windowMs / 60_000}m  (Ctrl-C stops)\n`,
-    );
-    const progress = startProgress(
-      { ...config, temporal: { ...config.temporal, address: temporal.address } },
-      databaseUrl,
-      logger,
-    );
-    stopping.push(progress.stop);
-    const why = await Promise.race([
-      untilSignalled(),
-      ...children.map(
-        (c) => new Promise<string>((r) => c.once("exit", (code) => r(`a worker exited (${code})`))),
-      ),
-    ]);
-    process.stdout.write(`\nstopping (${why})…\n`);
+    const progress = startProgress(stackConfig, databaseUrl, logger, screen);
+    shutdown.add("display", "the display", progress.stop);
+    await stopRequested;
+  } catch (err) {
+    if (!stop) {
+      failure = err;
+      requestStop(`could not start: ${lastLine(errorText(err))}`, 1);
+    }
   } finally {
-    await stopAll();
+    await shutdown.run();
+    screen.notice("ballast: stopped");
   }
+  // Nothing of ours should keep the event loop alive now; should something, it must not keep us.
+  setTimeout(() => process.exit(), 5_000).unref();
+  if (failure) throw failure;
+  return forced ? 1 : (stop?.exitCode ?? 0);
 }
 
+/** Thrown inside the start sequence once a stop has been requested. */
+class StackStopping extends Error {}
+
 /** A live line per market (window, open positions, hedge ratios, P&L) and a summary per resolved window. */
-function startProgress(config: Config, databaseUrl: string | undefined, logger: Logger) {
+function startProgress(config: Config, databaseUrl: string | undefined, logger: Logger, screen: Screen) {
   const announced = new Set<string>();
-  const tty = process.stdout.isTTY;
-  let lastPlain = 0;
-  let busy = false;
+  let stopped = false;
+  let running: Promise<void> | undefined;
   const tick = async () => {
-    if (busy) return;
-    busy = true;
     try {
       const { client, close } = await connectClient(config);
       try {
@@ -225,12 +476,7 @@ function startProgress(config: Config, databaseUrl: string | undefined, logger: 
             `${s.asset.padEnd(4)} ${s.slug.padEnd(28)} ${window}  ${s.halted ? "HALTED " : ""}positions ${s.positionsStarted} (open ${live.length})  hedge ${hedges}  guaranteed P&L $${formatMicros(guaranteed, 2)}`,
           );
         }
-        const text = lines.sort().join("\n") || "waiting for the first market window…";
-        if (tty) logUpdate(text);
-        else if (Date.now() - lastPlain > 30_000) {
-          lastPlain = Date.now();
-          process.stdout.write(`${text}\n`);
-        }
+        if (!stopped) screen.live(lines.sort().join("\n") || "waiting for the first market window…");
       } finally {
         await close();
       }
@@ -238,23 +484,28 @@ function startProgress(config: Config, databaseUrl: string | undefined, logger: 
       logger.debug({ err: (err as Error).message }, "progress refresh failed");
     }
     try {
-      if (databaseUrl) await announceResolved(databaseUrl, announced, tty);
+      if (databaseUrl && !stopped) await announceResolved(databaseUrl, announced, screen);
     } catch (err) {
       logger.debug({ err: (err as Error).message }, "resolution summary failed");
-    } finally {
-      busy = false;
     }
   };
-  const timer = setInterval(tick, 1_000);
+  const timer = setInterval(() => {
+    running ??= tick().finally(() => {
+      running = undefined;
+    });
+  }, 1_000);
   return {
     async stop() {
+      stopped = true;
       clearInterval(timer);
-      if (tty) logUpdate.done();
+      // A refresh in flight may wait on an unreachable Temporal: not for long.
+      await Promise.race([running, new Promise((r) => setTimeout(r, 3_000).unref())]);
+      screen.endLive();
     },
   };
 }
 
-async function announceResolved(databaseUrl: string, announced: Set<string>, tty: boolean): Promise<void> {
+async function announceResolved(databaseUrl: string, announced: Set<string>, screen: Screen): Promise<void> {
   const db = await openDatabase({ url: databaseUrl, migrate: false, poolSize: 1 });
   try {
     const { rows } = await db.pool.query<{ market_slug: string; n: string; pnl: string; winner: string }>(
@@ -264,9 +515,9 @@ async function announceResolved(databaseUrl: string, announced: Set<string>, tty
     for (const r of rows) {
       if (announced.has(r.market_slug)) continue;
       announced.add(r.market_slug);
-      const line = `resolved ${r.market_slug}: ${r.winner === "YES" ? "Up" : "Down"} won, ${r.n} position(s), P&L $${Number(r.pnl).toFixed(2)}`;
-      if (tty) logUpdate.clear();
-      process.stdout.write(`${line}\n`);
+      screen.print(
+        `resolved ${r.market_slug}: ${r.winner === "YES" ? "Up" : "Down"} won, ${r.n} position(s), P&L $${Number(r.pnl).toFixed(2)}`,
+      );
     }
   } finally {
     await db.close();

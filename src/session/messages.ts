@@ -50,14 +50,6 @@ export interface OurFill {
   atMs: number;
 }
 
-export interface OrderUpdate {
-  orderId: string;
-  /** LIVE, MATCHED, CANCELED, INVALID, … (the venue's status, reason suffix stripped). */
-  status: string;
-  sizeMatched: Micros;
-  atMs: number;
-}
-
 /** After a user-channel reconnect: the truth over REST, to correct any drift. */
 export interface ReconcileSnapshot {
   atMs: number;
@@ -77,7 +69,6 @@ export const SIGNALS = {
   marketBook: "marketBook",
   /** Session → positions: fills of the market (each position keeps its own orders'). */
   fills: "fills",
-  orderUpdates: "orderUpdates",
   reconcile: "reconcile",
   /** Operator controls. */
   halt: "halt",
@@ -88,7 +79,40 @@ export const SIGNALS = {
 export const QUERIES = {
   sessionState: "sessionState",
   positionState: "positionState",
+  controlState: "controlState",
 } as const;
+
+/** Updates of the `control` workflow (the operator's halt/resume of the whole deployment). */
+export const UPDATES = {
+  halt: "halt",
+  resume: "resume",
+} as const;
+
+/** The deployment's operator state, held by its `control` workflow (`ballast status` shows it). */
+export interface ControlView {
+  halted: boolean;
+  /** Why it was halted (the last halt's reason). */
+  reason?: string;
+  /** When the current state began: the first halt of a halt, or the resume. */
+  sinceMs?: number;
+  /** Workflows told of every change (the schedulers). */
+  subscribers: string[];
+}
+
+/** What a global halt did. */
+export interface HaltResult extends ControlView {
+  /** Open orders of our key that the venue cancelled; undefined when cancelling failed (`cancelError`). */
+  cancelled?: number;
+  cancelError?: string;
+  /** Subscribers (schedulers) told of the halt; they tell their sessions. */
+  notified: number;
+}
+
+export interface ResumeResult extends ControlView {
+  /** It was halted before this resume. */
+  wasHalted: boolean;
+  notified: number;
+}
 
 /** Workflow ids, derived from the market slug so that a window has exactly one session. */
 export const workflowIds = {
@@ -96,4 +120,6 @@ export const workflowIds = {
   feed: (slug: string) => `feed-${slug}`,
   position: (slug: string, n: number) => `position-${slug}-${n}`,
   scheduler: (asset: string) => `scheduler-${asset.toLowerCase()}`,
+  /** One control workflow per deployment (its task queue). */
+  control: (taskQueue: string) => `control-${taskQueue}`,
 };

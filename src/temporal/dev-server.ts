@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import { Connection } from "@temporalio/client";
 import type { Logger } from "../log";
@@ -18,13 +19,41 @@ export interface DevServerOptions {
   uiPort?: number;
   namespace?: string;
   logger?: Logger;
+  /** Its own process group: a terminal's Ctrl-C then reaches only whoever supervises it. */
+  detached?: boolean;
+  /** Words run before the CLI (e.g. `setpriv --pdeathsig TERM --`). */
+  commandPrefix?: readonly string[];
+  /** Called as soon as the process exists (before it is ready). */
+  onSpawn?: (child: ChildProcess) => void;
+  /** Aborting kills the server if it is still starting (startDevServer then rejects). */
+  signal?: AbortSignal;
+  /** How long to wait for it to answer; 60 s by default. */
+  readyTimeoutMs?: number;
 }
 
 export interface RunningDevServer {
   address: string;
   uiUrl: string;
   process: ChildProcess;
-  stop(): Promise<void>;
+  pid: number | undefined;
+  /** Settles when the process has ended: its exit code, or the signal that killed it. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The last lines it wrote (stdout and stderr), for a message when it dies. */
+  recentOutput(): string;
+  kill(signal: NodeJS.Signals): void;
+  /** SIGTERM, then SIGKILL after `timeoutMs` (10 s by default); resolves when it has ended. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+const OUTPUT_KEPT = 4_000;
+
+/** Rejects when nothing may listen on ip:port (in use, or not an address of this machine). */
+export function checkPortFree(ip: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen({ host: ip, port, exclusive: true }, () => server.close(() => resolve()));
+  });
 }
 
 export async function startDevServer(options: DevServerOptions): Promise<RunningDevServer> {
@@ -32,6 +61,12 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   const port = options.port ?? 7233;
   const uiPort = options.uiPort ?? 8233;
   mkdirSync(options.dataDir, { recursive: true });
+  // Another server on the port would answer the readiness probe in this one's stead.
+  for (const p of [port, uiPort]) {
+    await checkPortFree(ip, p).catch((err: NodeJS.ErrnoException) => {
+      throw new Error(`the Temporal dev server cannot listen on ${ip}:${p}: ${err.code ?? err.message}`);
+    });
+  }
   const args = [
     "server",
     "start-dev",
@@ -50,30 +85,66 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     "--ui-disable-news-fetch",
     ...devServerSearchAttributeArgs(),
   ];
-  const child = spawn(temporalCliPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  const [file, ...rest] = [...(options.commandPrefix ?? []), temporalCliPath(), ...args] as [
+    string,
+    ...string[],
+  ];
+  const child = spawn(file, rest, { stdio: ["ignore", "pipe", "pipe"], detached: options.detached ?? false });
+  options.onSpawn?.(child);
   let output = "";
-  child.stdout?.on("data", (d) => {
-    output += String(d);
+  const keep = (d: Buffer) => {
+    output = (output + String(d)).slice(-OUTPUT_KEPT);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+    child.on("error", (err) => {
+      if (child.pid !== undefined) return;
+      keep(Buffer.from(err.message));
+      resolve({ code: null, signal: null });
+    });
   });
-  child.stderr?.on("data", (d) => {
-    output += String(d);
+  let ended = false;
+  void exited.then(() => {
+    ended = true;
   });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const kill = (signal: NodeJS.Signals) => {
+    if (ended || child.pid === undefined) return;
+    try {
+      process.kill(options.detached ? -child.pid : child.pid, signal);
+    } catch {
+      child.kill(signal);
+    }
+  };
   const address = `${ip}:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   for (;;) {
-    const failed = await Promise.race([exited.then((code) => ({ code })), Promise.resolve(undefined)]);
-    if (failed) throw new Error(`the Temporal dev server exited (${failed.code}):\n${output.slice(-2000)}`);
+    if (ended) {
+      const { code, signal } = await exited;
+      throw new Error(
+        `the Temporal dev server ${signal ? `was killed by ${signal}` : `exited (${code})`} while starting:\n${output.slice(-2000)}`,
+      );
+    }
+    if (options.signal?.aborted) {
+      kill("SIGKILL");
+      await exited;
+      throw new Error("the Temporal dev server's start was cancelled");
+    }
     try {
       const connection = await Connection.connect({ address, connectTimeout: "1 second" });
-      await connection.workflowService.getSystemInfo({});
-      await connection.close();
+      try {
+        await connection.workflowService.getSystemInfo({});
+      } finally {
+        await connection.close();
+      }
       break;
     } catch (err) {
       if (Date.now() > deadline) {
-        child.kill("SIGKILL");
+        kill("SIGKILL");
+        await exited;
         throw new Error(
-          `the Temporal dev server did not answer at ${address} within 60 s: ${(err as Error).message}`,
+          `the Temporal dev server did not answer at ${address} within ${Math.round((options.readyTimeoutMs ?? 60_000) / 1000)} s: ${(err as Error).message}`,
         );
       }
       await new Promise((r) => setTimeout(r, 250));
@@ -84,10 +155,14 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     address,
     uiUrl: `http://${ip}:${uiPort}`,
     process: child,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    pid: child.pid,
+    exited,
+    recentOutput: () => output,
+    kill,
+    async stop(timeoutMs = 10_000) {
+      if (ended) return;
+      kill("SIGTERM");
+      const timer = setTimeout(() => kill("SIGKILL"), timeoutMs);
       await exited;
       clearTimeout(timer);
     },
