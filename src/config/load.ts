@@ -86,8 +86,9 @@ function describe(issue: z.core.$ZodIssue, raw: Record<string, unknown>): Config
       node && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined,
     raw,
   );
-  // Secrets are never echoed back, not even in an error.
-  if (given !== undefined && issue.path[0] !== "secrets") message += `, got ${JSON.stringify(given)}`;
+  // Secrets are never echoed back, not even in an error; nor is a value the message already states.
+  const echo = !(issue.code === "custom" && issue.params?.echo === false);
+  if (echo && given !== undefined && issue.path[0] !== "secrets") message += `, got ${JSON.stringify(given)}`;
   return { field, path, message };
 }
 

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { type Micros, parseMicros } from "../money";
+import { deploymentMismatch } from "./deployment";
 
 const fromString = (v: unknown): unknown => (typeof v === "string" ? v.trim() : v);
 
@@ -59,7 +60,14 @@ const url = (protocols: RegExp) =>
 const secret = (pattern: RegExp, what: string) =>
   z.string().trim().regex(pattern, `must be ${what}`).optional();
 
-export const ConfigSchema = z.object({
+const ConfigFields = z.object({
+  /**
+   * What this deployment trades on: "simulator" (the default: the local venue simulator, paper or not)
+   * or "production" (the real venue). Each refuses the other's venue URLs: see ./deployment.ts.
+   */
+  environment: z
+    .enum(["simulator", "production"], { error: "must be simulator or production" })
+    .default("simulator"),
   /** Arbitrage with active position management (seed 000). */
   arbitrage: z
     .object({
@@ -164,7 +172,32 @@ export const ConfigSchema = z.object({
       level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
     })
     .prefault({}),
+  /**
+   * The port of the process's Prometheus `/metrics` endpoint (9464, the OpenTelemetry Prometheus
+   * exporter's usual port); docker-compose.yml's Prometheus scrapes it on each Ballast service. The
+   * endpoint itself comes with the metrics work: until then nothing listens there.
+   */
+  metrics: z
+    .object({
+      port: int()
+        .pipe(z.number().min(1, "must be a port number").max(65_535, "must be a port number"))
+        .default(9464),
+    })
+    .prefault({}),
 });
+
+/** The settings, and the production/simulator guard across them (./deployment.ts). */
+export const ConfigSchema = ConfigFields.superRefine(
+  (config, ctx) => {
+    const why = deploymentMismatch(config.environment, config.venue);
+    // The message already says what BALLAST_ENV is: no ", got …" after it (see load.ts).
+    if (why) ctx.addIssue({ code: "custom", path: ["environment"], message: why, params: { echo: false } });
+  },
+  // Alongside other bad fields (every bad field is named at once), but only on a venue that parsed.
+  {
+    when: (payload) => !payload.issues.some((i) => i.path?.[0] === "environment" || i.path?.[0] === "venue"),
+  },
+);
 
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -228,7 +261,10 @@ export const ENV_VARS: Readonly<Record<string, readonly string[]>> = {
   TEMPORAL_TASK_QUEUE: ["temporal", "taskQueue"],
   TEMPORAL_STREAMING_TASK_QUEUE: ["temporal", "streamingTaskQueue"],
 
+  BALLAST_ENV: ["environment"],
+
   DATABASE_URL: ["database", "url"],
   BALLAST_DATA_DIR: ["database", "dataDir"],
   LOG_LEVEL: ["log", "level"],
+  METRICS_PORT: ["metrics", "port"],
 };

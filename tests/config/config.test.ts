@@ -132,6 +132,15 @@ describe("configuration", () => {
     expect(err.message).toMatch(/MIN_SPREAD .*more than 6 decimals/);
   });
 
+  it("reads the metrics port (9464 unless set), and refuses one that is not a port", () => {
+    expect(loadConfig({ env: {} }).metrics.port).toBe(9464);
+    expect(loadConfig({ env: { METRICS_PORT: "9500" } }).metrics.port).toBe(9500);
+    expect(configError({ METRICS_PORT: "70000" }).message).toMatch(
+      /METRICS_PORT \(metrics\.port\): must be a port number, got "70000"/,
+    );
+    expect(configError({ METRICS_PORT: "0" }).message).toMatch(/METRICS_PORT .*must be a port number/);
+  });
+
   it("never echoes a secret back in an error", () => {
     const err = configError({ POLY_PRIVATE_KEY: "0xnot-a-key-but-still-secret" });
     expect(err.message).toMatch(/POLY_PRIVATE_KEY .*must be 0x followed by 64 hex digits/);

