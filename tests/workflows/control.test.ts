@@ -141,12 +141,20 @@ it("holds a halt for the sessions started after it, across a worker restart, unt
 
   // Phase 2, on a new worker (nothing cached: every workflow replays its history).
   await (await workerFor(taskQueue, venue, prefix)).runUntil(async () => {
+    // Sleeps to a point of a window, not by a window's length: where in its window the test began
+    // (the server's clock starts at the real time) must not matter.
+    const sleepUntil = async (atMs: number) => {
+      const now = await env.currentTimeMs();
+      if (atMs > now) await env.sleep(atMs - now);
+    };
+    const w2 = windowAt(first + 2, prefix);
     // Into the next window: the scheduler starts the one after it, halted.
-    await env.sleep(WINDOW_MS);
+    await sleepUntil(w2.startMs - WINDOW_MS + 10_000);
     await until(async () => (await sessionState(slug(2))).slug, "the session started after the halt");
     expect(await sessionState(slug(2))).toMatchObject({ halted: true, positionsStarted: 0 });
-    // Into that window: an arbitrage opens nothing.
-    await env.sleep(WINDOW_MS);
+    // Into that window, well before its end: an arbitrage opens nothing.
+    await sleepUntil(w2.startMs + 10_000);
+    expect(await env.currentTimeMs()).toBeLessThan(w2.endMs - 2 * 60_000);
     await env.client.workflow.getHandle(workflowIds.session(slug(2))).signal(marketBookSignal, ARBITRAGE(1));
     const seen = await until(async () => {
       const s = await sessionState(slug(2));
