@@ -1,7 +1,11 @@
 /**
- * `ballast venue`: the local Polymarket CLOB V2 + Gamma + WebSocket simulator.
+ * `ballast venue`: the local Polymarket CLOB V2 + Gamma + WebSocket simulator. It keeps its state in
+ * `<data dir>/venue/` (the stack's data directory: BALLAST_DATA_DIR, default .data) unless told
+ * otherwise, so a restarted venue finds its orders, balances and markets as they were.
  */
+import path from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { loadConfig } from "../config/load";
 import { createLogger } from "../log";
 import { parseMicros } from "../money";
 import { ASSETS, parseWindowLabel } from "../venue/markets";
@@ -44,6 +48,11 @@ function usd(value: string): number {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+/** Where the venue keeps its state by default: `venue/` in the configured data directory. */
+export function defaultVenueDataDir(): string {
+  return path.join(loadConfig().database.dataDir, "venue");
 }
 
 function statuses(value: string): (500 | 425 | 429 | 503)[] {
@@ -124,10 +133,18 @@ export function addVenueCommand(program: Command): void {
         .argParser(rate)
         .default(0),
     )
+    .option(
+      "--data-dir <dir>",
+      "keep the venue's state here (a journal replayed at start); default: venue/ in the data directory (BALLAST_DATA_DIR, .data)",
+    )
+    .option("--no-persist", "keep no state: start afresh, forget everything at exit")
     .option("--log-level <level>", "log level", "info")
     .action(async (opts) => {
       const logger = createLogger({ level: opts.logLevel, name: "venue" });
+      const dataDir: string | undefined =
+        opts.persist === false ? undefined : (opts.dataDir ?? defaultVenueDataDir());
       const venue = await startVenue({
+        ...(dataDir !== undefined ? { dataDir } : {}),
         port: opts.port,
         seed: opts.seed,
         windowMs: opts.window,
@@ -151,7 +168,7 @@ export function addVenueCommand(program: Command): void {
       });
       const u = venue.urls;
       process.stdout.write(
-        `venue ready clob=${u.clob} gamma=${u.gamma} ws=${u.wsMarket},${u.wsUser} admin=${u.admin} seed=${opts.seed} window=${opts.window / 60_000}m assets=${opts.assets.join(",")}\n`,
+        `venue ready clob=${u.clob} gamma=${u.gamma} ws=${u.wsMarket},${u.wsUser} admin=${u.admin} seed=${opts.seed} window=${opts.window / 60_000}m assets=${opts.assets.join(",")} state=${venue.journalFile ?? "none"}\n`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => {

@@ -17,7 +17,7 @@ import { QUERIES } from "../session/messages";
 import { PROJECT_ROOT } from "../temporal/binaries";
 import { connectClient } from "../temporal/client";
 import { startDevServer } from "../temporal/dev-server";
-import { parseWindowLabel } from "../venue/markets";
+import { parseWindowLabel, windowLabel } from "../venue/markets";
 import { startVenue } from "../venue/server/app";
 import { errorText, preflight } from "./preflight";
 import { acquireEmbeddedLock, type EmbeddedLock } from "./report";
@@ -355,6 +355,9 @@ async function runEmbeddedStack(
       windowMs: config.venue.windowMs,
       assets: config.venue.assets,
       logger: logger.child({ component: "venue" }),
+      // The venue keeps its state across restarts, as a real venue outlives its clients; another
+      // window or seed is another simulated world, kept apart.
+      dataDir: path.join(dataDir, "venue", `${windowLabel(config.venue.windowMs)}-seed${seed}`),
     });
     shutdown.add("venue", "the venue simulator", () => venue.close());
     stopIfRequested();

@@ -63,7 +63,8 @@
  * ## Trade lifecycle
  * MATCHED at match time; MINED after `minedAfterMs`; CONFIRMED after `confirmedAfterMs` (both from the match
  * time), a `trade` event on each step. At the MINED step a trade FAILS instead when `failNextTrades(n)` has
- * failures left (the next n trades to reach that step) or, with `tradeFailureRate`, by a seeded draw. A FAILED
+ * failures left (the next n trades to reach that step; `setFailNextTrades` replaces the count, 0 clears it,
+ * `pendingTradeFailures` reads it) or, with `tradeFailureRate`, by a seeded draw. A FAILED
  * trade reverts all its balance movements (payments, receipts, fees, dust, rebates), which are always still
  * there since receipts stay pending until MINED. The orders stay consumed: the book does not get the
  * liquidity back. (With failures, the pool's dust may end up a micro below zero.)
@@ -74,6 +75,11 @@
  * carries its unsettled trades through their remaining steps, pays 1 pUSD per winning share (pool included),
  * zeroes both tokens and emits market_resolved. Once a token's best bid or ask goes above 0.96 or below 0.04,
  * a market whose tick is coarser than 0.001 moves to 0.001 for good (tick_size_changed for both tokens).
+ *
+ * ## Retention
+ * Nothing is forgotten unless asked: `compactMarket` drops a resolved market's orders and trades in which no
+ * kept party took part (the simulation keeps everyone but its simulated traders), `dropMarket` the market
+ * itself; `retained` counts what is held.
  */
 import { createHash } from "node:crypto";
 import {
@@ -214,6 +220,9 @@ interface MarketState {
   lastTrade: [LastTrade | undefined, LastTrade | undefined];
   /** Trades not yet CONFIRMED or FAILED. */
   unfinished: Set<TradeRec>;
+  /** Every order and trade of the market, oldest first (what compactMarket goes through). */
+  orders: OrderRec[];
+  trades: TradeRec[];
 }
 
 interface OrderRec {
@@ -295,6 +304,7 @@ export class MatchingEngine implements BookView {
   private orderSeq = 0;
   private tradeCount = 0;
   private failNext = 0;
+  private listed = 0;
 
   private readonly listeners: ((e: VenueEvent) => void)[] = [];
   private queue: VenueEvent[] = [];
@@ -504,7 +514,7 @@ export class MatchingEngine implements BookView {
       const copy: VenueMarket = { ...market, tokenIds: [up, down] };
       const m: MarketState = {
         market: copy,
-        listedSeq: this.markets.size,
+        listedSeq: this.listed++,
         tick: market.tickSize,
         opened: false,
         closed: false,
@@ -514,6 +524,8 @@ export class MatchingEngine implements BookView {
         pool: new FeePool(),
         lastTrade: [undefined, undefined],
         unfinished: new Set(),
+        orders: [],
+        trades: [],
       };
       this.markets.set(market.conditionId, m);
       this.tokens.set(up, { m, ti: 0 });
@@ -703,6 +715,87 @@ export class MatchingEngine implements BookView {
     this.failNext += n;
   }
 
+  /** Sets how many of the next trades to reach the MINED step fail (0 clears what was asked before). */
+  setFailNextTrades(n: number): void {
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`failNextTrades needs a whole number >= 0`);
+    this.failNext = n;
+  }
+
+  /** How many of the next trades to reach the MINED step will fail. */
+  pendingTradeFailures(): number {
+    return this.failNext;
+  }
+
+  // ---------------------------------------------------------------- retention
+
+  /**
+   * Forgets what nobody can ask about any more once a market is resolved (every order closed, every trade
+   * CONFIRMED or FAILED): its orders and trades in which no party is kept (`keep` is asked about owners and
+   * accounts), those trades in the other parties' trade lists, the balance movements of the trades it keeps
+   * (only a failing trade needs them) and the rebates it accrued to accounts not kept. The market itself stays
+   * (status, tick, last trade, fee pool) until dropMarket. Unknown or unresolved market: an error.
+   */
+  compactMarket(conditionId: string, keep: (party: string) => boolean): void {
+    const m = this.markets.get(conditionId);
+    if (!m) throw new Error(`unknown market ${conditionId}`);
+    if (!m.resolved || m.open.size > 0 || m.unfinished.size > 0)
+      throw new Error(`market ${conditionId} is not settled yet`);
+    const kept: OrderRec[] = [];
+    for (const rec of m.orders) {
+      if (keep(rec.order.owner) || keep(rec.order.account)) kept.push(rec);
+      else if (this.orders.get(rec.order.id) === rec) this.orders.delete(rec.order.id);
+    }
+    m.orders = kept;
+    const keptTrades: TradeRec[] = [];
+    const others = new Set<string>();
+    for (const tr of m.trades) {
+      const t = tr.trade;
+      tr.movements = [];
+      tr.rebates = [];
+      const parties = [t.takerOwner, t.takerAccount, ...t.makers.flatMap((f) => [f.owner, f.account])];
+      for (const f of [t.takerOwner, ...t.makers.map((x) => x.owner)]) if (!keep(f)) others.add(f);
+      if (parties.some(keep)) keptTrades.push(tr);
+      else this.tradeRecs.delete(t.id);
+    }
+    m.trades = keptTrades;
+    for (const owner of others) {
+      const list = this.ownerTrades.get(owner);
+      if (!list) continue;
+      const left = list.filter((tr) => tr.m !== m);
+      if (left.length > 0) this.ownerTrades.set(owner, left);
+      else this.ownerTrades.delete(owner);
+    }
+    for (const [account, byMarket] of this.rebates) {
+      if (keep(account) || !byMarket.delete(conditionId)) continue;
+      if (byMarket.size === 0) this.rebates.delete(account);
+    }
+  }
+
+  /**
+   * Forgets a resolved market altogether: it is no longer found by its id or its tokens (the orders and trades
+   * compactMarket kept are still found by theirs).
+   */
+  dropMarket(conditionId: string): void {
+    const m = this.markets.get(conditionId);
+    if (!m) return;
+    if (!m.resolved) throw new Error(`market ${conditionId} is not resolved`);
+    this.markets.delete(conditionId);
+    for (const tokenId of m.market.tokenIds) this.tokens.delete(tokenId);
+  }
+
+  /** How much the engine holds: markets, orders, trades, entries of the per-owner trade lists, accounts. */
+  retained(): { markets: number; orders: number; trades: number; ownerTrades: number; accounts: number } {
+    let ownerTrades = 0;
+    for (const list of this.ownerTrades.values()) ownerTrades += list.length;
+    return {
+      markets: this.markets.size,
+      orders: this.orders.size,
+      trades: this.tradeRecs.size,
+      ownerTrades,
+      accounts: [...this.ledger.all()].length,
+    };
+  }
+
   // ---------------------------------------------------------------- orders
 
   submit(req: OrderRequest, nowMs: number): SubmitResult {
@@ -828,6 +921,7 @@ export class MatchingEngine implements BookView {
     };
     this.setReservation(rec, reservation);
     this.orders.set(req.id, rec);
+    m.orders.push(rec);
     m.open.add(rec);
     let mine = this.ownerOpen.get(req.owner);
     if (!mine) {
@@ -1141,6 +1235,7 @@ export class MatchingEngine implements BookView {
     };
     const tr: TradeRec = { trade, m, movements, rebates, stage: "MATCHED" };
     this.tradeRecs.set(id, tr);
+    m.trades.push(tr);
     m.unfinished.add(tr);
     this.matchedQueue.push(tr);
     const owners = new Set<string>([rec.order.owner, ...makers.map((f) => f.owner)]);

@@ -405,6 +405,14 @@ export class MarketModel {
     return p;
   }
 
+  /**
+   * Forgets the price paths before `ms` (their memory would grow with every step otherwise): spot, windowPrices
+   * and fairValue of an open market must not be asked about earlier times afterwards.
+   */
+  forgetBefore(ms: number): void {
+    for (const p of this.paths.values()) p.forgetBefore(ms);
+  }
+
   /** The underlying's price at `ms`. */
   spot(asset: Asset, ms: number): number {
     return this.path(asset, ms).priceAt(ms);

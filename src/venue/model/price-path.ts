@@ -54,7 +54,11 @@ export const DEFAULT_BURSTS: Readonly<BurstParams> = {
 
 export const DEFAULT_PATH_DT_MS = 250;
 
-/** Refuse to generate more than this many steps in either direction (7 days at 250 ms). */
+/**
+ * Refuse to generate more than this many steps in one go (7 days at 250 ms): forward beyond the last step
+ * generated, or backward from the origin. A path that runs for longer advances a little at a time and can
+ * forget its past ({@link PricePath.forgetBefore}), so its memory stays bounded.
+ */
 export const MAX_PATH_STEPS = 7 * 86_400 * 4;
 
 export interface PricePathOptions {
@@ -90,11 +94,12 @@ export class PricePath {
   private readonly backRng: Rng;
   private readonly burstRng: Rng;
   private readonly bursts: BurstParams | null;
-  /** fwd[k] = price at step k ≥ 0. */
-  private readonly fwd: number[];
+  /** fwd[k − base] = price at step k ≥ base (steps before base are forgotten). */
+  private fwd: number[];
+  private base = 0;
   /** back[j] = price at step −j (back[0] = initial price). */
   private readonly back: number[];
-  private readonly burstList: Burst[] = [];
+  private burstList: Burst[] = [];
   private nextBurstStep: number;
 
   constructor(opts: PricePathOptions) {
@@ -118,6 +123,11 @@ export class PricePath {
     this.nextBurstStep = this.drawBurstGap(0);
   }
 
+  /** How many forward steps the path holds in memory. */
+  get retainedSteps(): number {
+    return this.fwd.length;
+  }
+
   /** Step index of time `ms`. */
   stepAt(ms: number): number {
     return Math.floor((ms - this.originMs) / this.dtMs);
@@ -129,12 +139,18 @@ export class PricePath {
   }
 
   priceAtStep(k: number): number {
-    if (Math.abs(k) > this.maxSteps) {
-      throw new RangeError(`price path asked for step ${k}, beyond ±${this.maxSteps} from its origin`);
+    const last = this.base + this.fwd.length - 1;
+    if (k > last + this.maxSteps || -k > this.maxSteps) {
+      throw new RangeError(
+        `price path asked for step ${k}, more than ${this.maxSteps} steps beyond what it has generated`,
+      );
     }
     if (k >= 0) {
-      while (this.fwd.length <= k) this.extendForward();
-      return this.fwd[k] as number;
+      if (k < this.base) {
+        throw new RangeError(`price path asked for step ${k}, forgotten (it keeps steps from ${this.base})`);
+      }
+      while (this.base + this.fwd.length <= k) this.extendForward();
+      return this.fwd[k - this.base] as number;
     }
     const j = -k;
     while (this.back.length <= j) this.extendBackward();
@@ -147,6 +163,19 @@ export class PricePath {
     if (k < 0) return false;
     this.priceAtStep(k + 1);
     return this.burstList.some((b) => k >= b.startStep && k < b.endStep);
+  }
+
+  /**
+   * Forgets the forward steps before `ms` (the last step generated is always kept, to go on from): asking for
+   * them afterwards is an error. The values of the steps kept, and of those still to come, do not change.
+   */
+  forgetBefore(ms: number): void {
+    const last = this.base + this.fwd.length - 1;
+    const k = Math.min(this.stepAt(ms), last);
+    if (k <= this.base) return;
+    this.fwd = this.fwd.slice(k - this.base);
+    this.base = k;
+    this.burstList = this.burstList.filter((b) => b.endStep > k);
   }
 
   private drawBurstGap(fromStep: number): number {
@@ -172,13 +201,13 @@ export class PricePath {
   }
 
   private extendForward(): void {
-    const k = this.fwd.length - 1;
+    const k = this.base + this.fwd.length - 1;
     const burst = this.burstFor(k);
     const sigma = burst ? burst.sigma : this.sigma;
     const drift = burst ? burst.driftPerStep : 0;
     const z = this.fwdRng.normal();
     const incr = -0.5 * sigma * sigma * this.dtYears + drift + sigma * this.sqrtDt * z;
-    this.fwd.push((this.fwd[k] as number) * Math.exp(incr));
+    this.fwd.push((this.fwd[k - this.base] as number) * Math.exp(incr));
   }
 
   private extendBackward(): void {

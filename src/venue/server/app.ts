@@ -1,18 +1,20 @@
 /**
  * The local Polymarket venue over the network: CLOB REST, Gamma, the two WebSocket channels and
  * an admin endpoint, on one loopback port. The unmodified @polymarket/clob-client-v2 trades
- * against it (see docs/clob-client-v2.md for what that takes). State lives in a Simulation; this
- * module only authenticates, translates and fans out.
+ * against it (see docs/clob-client-v2.md for what that takes). State lives in a VenueCore (a
+ * Simulation and the venue's books of keys, heartbeats and submissions), which journals every change
+ * when given a data directory and replays the journal at start; this module only authenticates,
+ * translates and fans out.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import { setTimeout as delay } from "node:timers/promises";
 import Fastify, { type FastifyRequest } from "fastify";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import { ZodError } from "zod";
 import type { Logger } from "../../log";
 import { formatMicros, type Micros, parseMicros } from "../../money";
-import { amountRuleViolation, impliedLimitPrice, isMarketable } from "../../protocol/amounts";
 import {
   filterGamma,
   type GammaState,
@@ -22,21 +24,14 @@ import {
   questionFor,
 } from "../gamma";
 import type { ModelConfigInput } from "../model/agents";
-import { Simulation } from "../simulation";
-import type { Asset, OrderType, RestingOrder, SubmitResult, VenueMarket, VenueTrade } from "../types";
-import {
-  type ApiKey,
-  ApiKeyRegistry,
-  AuthError,
-  OrderRejected,
-  verifyL1,
-  verifyL2,
-  verifyOrder,
-  type WireOrder,
-} from "./auth";
+import type { Simulation } from "../simulation";
+import type { Asset, RestingOrder, SubmitResult, VenueMarket, VenueTrade } from "../types";
+import { type ApiKey, type ApiKeyRegistry, AuthError, OrderRejected, verifyL1, verifyL2 } from "./auth";
+import { VenueClosed, VenueCore } from "./core";
 import { FaultInjector, type FaultsInput } from "./faults";
 import { bookFrame, type MarketDirectory, marketFrames, tradeFrame, userFrames } from "./frames";
-import { SubmissionJournal } from "./submissions";
+import { openJournal } from "./journal";
+import type { SubmissionRoute } from "./submissions";
 
 export interface VenueOptions {
   host?: string;
@@ -62,6 +57,15 @@ export interface VenueOptions {
   /** Tests drive time themselves with `tick()` when false. */
   autoTick?: boolean;
   logger?: Logger;
+  /**
+   * Keep the venue's state here (journal.jsonl: every change, replayed at start, so a restarted venue
+   * finds its orders, balances and markets as they were). Absent: nothing is kept.
+   */
+  dataDir?: string;
+  /** How long a resolved market stays listed after its resolution (ms, default 24 h). */
+  resolvedRetentionMs?: number;
+  /** How often journal writes are flushed to disk (ms, default 100). */
+  fsyncEveryMs?: number;
 }
 
 export interface VenueUrls {
@@ -79,7 +83,9 @@ export interface RunningVenue {
   simulation: Simulation;
   faults: FaultInjector;
   apiKeys: ApiKeyRegistry;
-  /** Runs one simulation step at the clock's time (tests use it with autoTick: false). */
+  /** The journal file when the venue keeps its state (dataDir). */
+  journalFile?: string;
+  /** Runs the simulation steps due by the clock's time, one per stepMs (tests use it with autoTick: false). */
   tick(): void;
   close(): Promise<void>;
 }
@@ -101,7 +107,8 @@ const FIRST_CURSOR = "MA==";
 const END_CURSOR = "LTE=";
 const MAX_BATCH = 15;
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
-const ORDER_TYPES: ReadonlySet<string> = new Set(["GTC", "GTD", "FOK", "FAK"]);
+/** The price paths advance at most 7 days at once: a longer downtime cannot be caught up. */
+const MAX_DOWNTIME_MS = 6 * 86_400_000;
 
 class HttpError extends Error {
   constructor(
@@ -194,27 +201,83 @@ declare module "fastify" {
   }
 }
 
+/** The settings the simulation depends on: a journal written with others is refused. */
+function journalSettings(o: typeof VENUE_DEFAULTS & VenueOptions): Record<string, unknown> {
+  return {
+    seed: o.seed,
+    assets: [...o.assets],
+    windowMs: o.windowMs,
+    stepMs: o.stepMs,
+    chainId: o.chainId,
+    startingBalance: o.startingBalance,
+    heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+    takerDelayMs: o.takerDelayMs ?? 0,
+    tradeFailureRate: o.tradeFailureRate ?? 0,
+    resolvedRetentionMs: o.resolvedRetentionMs ?? null,
+    model: o.model ?? null,
+  };
+}
+
 export async function startVenue(options: VenueOptions = {}): Promise<RunningVenue> {
   const o = { ...VENUE_DEFAULTS, ...options };
+  if (!Number.isSafeInteger(o.stepMs) || o.stepMs <= 0)
+    throw new RangeError(`stepMs must be a whole number > 0`);
   const clock = options.clock ?? Date.now;
   const logger = options.logger;
-  const simulation = new Simulation({
+  const core = new VenueCore({
     seed: o.seed,
     assets: o.assets,
     windowMs: o.windowMs,
-    engine: {
-      takerDelayMs: options.takerDelayMs ?? 0,
-      tradeFailureRate: Math.round((options.tradeFailureRate ?? 0) * 1_000_000),
-    },
+    stepMs: o.stepMs,
+    chainId: o.chainId,
+    startingBalance: o.startingBalance,
+    heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+    takerDelayMs: options.takerDelayMs ?? 0,
+    tradeFailureRate: options.tradeFailureRate ?? 0,
     ...(options.model ? { model: options.model } : {}),
+    ...(options.resolvedRetentionMs !== undefined
+      ? { resolvedRetentionMs: options.resolvedRetentionMs }
+      : {}),
+    clock,
+    ...(logger ? { logger } : {}),
   });
+  let journalFile: string | undefined;
+  if (options.dataDir !== undefined) {
+    const journal = openJournal({
+      dataDir: options.dataDir,
+      settings: journalSettings(o),
+      nowMs: clock(),
+      ...(options.fsyncEveryMs !== undefined ? { fsyncEveryMs: options.fsyncEveryMs } : {}),
+      warn: (message) => (logger ? logger.warn(message) : process.stderr.write(`${message}\n`)),
+    });
+    journalFile = journal.file;
+    try {
+      const last = journal.entries[journal.entries.length - 1];
+      if (last && clock() - last.t > MAX_DOWNTIME_MS) {
+        throw new Error(
+          `venue journal ${journal.file} ends ${((clock() - last.t) / 86_400_000).toFixed(1)} days ago: more than ${MAX_DOWNTIME_MS / 86_400_000} days cannot be caught up (move the file away to start afresh)`,
+        );
+      }
+      const started = Date.now();
+      core.replay(journal.entries);
+      if (journal.entries.length > 0) {
+        logger?.info(
+          { entries: journal.entries.length, ms: Date.now() - started, file: journal.file },
+          "venue state replayed from its journal",
+        );
+      }
+      core.attach(journal.writer);
+    } catch (err) {
+      journal.writer.close();
+      throw err;
+    }
+  }
+  const simulation = core.simulation;
   const engine = simulation.engine;
-  const faults = new FaultInjector(o.seed, options.faults ?? {});
-  const apiKeys = new ApiKeyRegistry(o.seed);
+  const apiKeys = core.apiKeys;
   // Every order entry received, accepted or refused (GET /admin/orders); holds (POST /admin/hold-orders).
-  const submissions = new SubmissionJournal(o.chainId, clock);
-  const funded = new Set<string>();
-  const heartbeats = new Map<string, { id: string; lastMs: number }>();
+  const submissions = core.submissions;
+  const faults = new FaultInjector(o.seed, options.faults ?? {});
   const directory: MarketDirectory = { market: (id) => engine.market(id), question: questionFor };
 
   // ------------------------------------------------------------------ WebSocket fan-out
@@ -397,6 +460,7 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
       return reply.code(err.status).headers(err.headers).send({ error: err.message });
     }
     if (err instanceof AuthError) return reply.code(err.status).send({ error: err.message });
+    if (err instanceof VenueClosed) return reply.code(503).send({ error: err.message });
     if (err instanceof OrderRejected) return reply.code(400).send({ error: err.message });
     if (err instanceof ZodError) {
       return reply
@@ -460,60 +524,16 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
 
   function issueKey(req: FastifyRequest) {
     const { address, nonce } = verifyL1(req.headers, o.chainId);
-    const key = apiKeys.issue(address, nonce);
-    const account = address.toLowerCase();
-    if (!funded.has(account)) {
-      funded.add(account);
-      engine.credit(account, o.startingBalance);
-    }
+    const key = core.issueKey(address, nonce);
     return { apiKey: key.key, secret: key.secret, passphrase: key.passphrase };
   }
 
-  function placeOne(body: unknown, key: ApiKey, postOnlyDefault: boolean) {
-    const b = (body ?? {}) as {
-      order?: WireOrder;
-      owner?: string;
-      orderType?: string;
-      postOnly?: boolean;
-    };
-    if (!b.order || typeof b.order !== "object") throw new OrderRejected("invalid order payload");
-    if (b.owner !== key.key) throw new OrderRejected("the order owner has to be the owner of the API KEY");
-    const orderType = b.orderType ?? "GTC";
-    if (!ORDER_TYPES.has(orderType)) throw new OrderRejected(`invalid order type: ${orderType}`);
-    const v = verifyOrder(b.order, o.chainId, key);
-    if (engine.getOrder(v.id)) throw new OrderRejected("order is invalid. Duplicated.");
-    // The real venue holds the amounts to its precision rules (and a marketable BUY to $1) and takes a
-    // marketable order's implied price as its limit, on no tick; a limit order's must be on the tick
-    // (src/protocol/amounts.ts). An unknown token is left to the engine ("market not found").
-    const marketable = isMarketable(orderType);
-    const signed = { side: v.side, makerAmount: v.makerAmount, takerAmount: v.takerAmount, marketable };
-    const tick = engine.tickSize(v.tokenId);
-    const violation = tick === undefined ? undefined : amountRuleViolation({ ...signed, tickSize: tick });
-    if (violation !== undefined) throw new OrderRejected(violation);
-    const price = impliedLimitPrice(signed);
-    if (price === undefined) {
-      const approx = Number(v.makerAmount) / Number(v.takerAmount);
-      const p = v.side === "BUY" ? approx : 1 / approx;
-      throw new OrderRejected(
-        `order ${v.id} is invalid. Price (${p}) breaks minimum tick size rule: ${dec(tick ?? 10_000)}`,
-      );
-    }
-    const result = engine.submit(
-      {
-        id: v.id,
-        owner: key.key,
-        account: v.account,
-        tokenId: v.tokenId,
-        side: v.side,
-        price,
-        size: v.size,
-        type: orderType as OrderType,
-        postOnly: b.postOnly ?? postOnlyDefault,
-        expiresAtMs: orderType === "GTD" ? v.expirationSec * 1000 : 0,
-      },
-      clock(),
-    );
-    return result;
+  /** Journals a POST /order(s)'s entries as received, holds them if asked to, then places each. */
+  async function receive(key: ApiKey, route: SubmissionRoute, bodies: unknown[]) {
+    const heldMs = submissions.holdFor(key, bodies);
+    const entries = core.receive(key, route, bodies, heldMs);
+    if (heldMs > 0) await delay(heldMs, undefined, { ref: false });
+    return entries;
   }
 
   function marketInfo(m: VenueMarket) {
@@ -538,9 +558,13 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
   function gammaState(m: VenueMarket): GammaState {
     const now = clock();
     const status = engine.marketStatus(m.conditionId) ?? "listed";
-    const fair = Math.round(
-      simulation.model.fairValue(m, Math.min(Math.max(now, m.startMs), m.endMs)) * 1_000_000,
-    );
+    const resolution = simulation.resolution(m);
+    // A resolved market's fair value is its payoff (its price path may be forgotten by now).
+    const fair = resolution
+      ? resolution.winner === "Up"
+        ? 1_000_000
+        : 0
+      : Math.round(simulation.model.fairValue(m, Math.min(Math.max(now, m.startMs), m.endMs)) * 1_000_000);
     const bid = engine.bestBid(m.tokenIds[0]);
     const ask = engine.bestAsk(m.tokenIds[0]);
     const last = engine.lastTradePrice(m.tokenIds[0]);
@@ -552,9 +576,8 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
       bestAsk: ask?.price ?? null,
       lastTradePrice: last?.price ?? null,
     };
-    if (status === "resolved") {
-      const { startPrice, endPrice } = simulation.model.windowPrices(m);
-      state.winner = endPrice >= startPrice ? "Up" : "Down";
+    if (status === "resolved" && resolution) {
+      state.winner = resolution.winner;
       state.resolvedAtMs = m.endMs;
     }
     return state;
@@ -654,8 +677,8 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
   // Private CLOB (L2)
   app.post("/order", async (req, reply) => {
     const key = l2(req);
-    const [journalled] = await submissions.receive(key, "POST /order", [req.body]);
-    const result = submissions.decide(journalled, () => placeOne(req.body, key, false));
+    const [journalled] = await receive(key, "POST /order", [req.body]);
+    const result = core.place(journalled!);
     if (!result.success) return reply.code(400).send({ error: result.errorMsg ?? "order rejected" });
     return orderResponse(result);
   });
@@ -664,10 +687,10 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
     const body = req.body;
     if (!Array.isArray(body)) throw new HttpError(400, "body must be an array of orders");
     if (body.length > MAX_BATCH) throw new HttpError(400, "Too many orders in payload");
-    const journalled = await submissions.receive(key, "POST /orders", body);
-    return body.map((entry, i) => {
+    const journalled = await receive(key, "POST /orders", body);
+    return journalled.map((entry) => {
       try {
-        return orderResponse(submissions.decide(journalled[i], () => placeOne(entry, key, false)));
+        return orderResponse(core.place(entry));
       } catch (err) {
         if (err instanceof OrderRejected) {
           return {
@@ -683,7 +706,7 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
     const key = l2(req);
     const id = (req.body as { orderID?: string } | undefined)?.orderID;
     if (typeof id !== "string") throw new HttpError(400, "orderID is required");
-    return engine.cancel(key.key, [id], clock());
+    return core.cancel(key.key, [id]);
   });
   app.delete("/orders", async (req) => {
     const key = l2(req);
@@ -691,17 +714,16 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
     if (!Array.isArray(ids) || ids.some((i) => typeof i !== "string")) {
       throw new HttpError(400, "body must be an array of order ids");
     }
-    return engine.cancel(key.key, ids as string[], clock());
+    return core.cancel(key.key, ids as string[]);
   });
-  app.delete("/cancel-all", async (req) => engine.cancelAll(l2(req).key, clock()));
+  app.delete("/cancel-all", async (req) => core.cancelAll(l2(req).key));
   app.delete("/cancel-market-orders", async (req) => {
     const key = l2(req);
     const b = (req.body ?? {}) as { market?: string; asset_id?: string };
-    return engine.cancelMarket(
-      key.key,
-      { ...(b.market ? { market: b.market } : {}), ...(b.asset_id ? { assetId: b.asset_id } : {}) },
-      clock(),
-    );
+    return core.cancelMarket(key.key, {
+      ...(b.market ? { market: b.market } : {}),
+      ...(b.asset_id ? { assetId: b.asset_id } : {}),
+    });
   });
   app.get("/data/orders", async (req) => {
     const key = l2(req);
@@ -731,12 +753,7 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
     });
     return page(trades, q.next_cursor, (t) => tradeJson(t, key.key));
   });
-  app.post("/v1/heartbeats", async (req) => {
-    const key = l2(req);
-    const id = randomUUID();
-    heartbeats.set(key.key, { id, lastMs: clock() });
-    return { heartbeat_id: id };
-  });
+  app.post("/v1/heartbeats", async (req) => ({ heartbeat_id: core.heartbeat(l2(req).key) }));
   const balanceAllowance = async (req: FastifyRequest) => {
     const key = l2(req);
     const q = query(req);
@@ -789,12 +806,13 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
     rearmDrops();
     return f;
   });
+  app.get("/admin/fail-next-trades", async () => ({ failing: engine.pendingTradeFailures() }));
   app.post("/admin/fail-next-trades", async (req) => {
     const n = Number((req.body as { count?: number } | undefined)?.count ?? 1);
-    if (!Number.isSafeInteger(n) || n < 0) throw new HttpError(400, "count must be a whole number");
-    engine.failNextTrades(n);
-    return { failing: n };
+    if (!Number.isSafeInteger(n) || n < 0) throw new HttpError(400, "count must be a whole number >= 0");
+    return { failing: core.setFailNextTrades(n) };
   });
+  app.delete("/admin/fail-next-trades", async () => ({ failing: core.setFailNextTrades(0) }));
   app.post("/admin/drop-connections", async () => {
     const n = dropConnections();
     return { dropped: n };
@@ -803,7 +821,14 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
     const b = (req.body ?? {}) as { address?: string; amount?: string | number };
     if (typeof b.address !== "string" || b.amount === undefined)
       throw new HttpError(400, "address and amount are required");
-    engine.credit(b.address.toLowerCase(), parseMicros(b.amount));
+    let amount: Micros;
+    try {
+      amount = parseMicros(b.amount);
+    } catch (err) {
+      throw new HttpError(400, `amount: ${(err as Error).message}`);
+    }
+    if (amount < 0) throw new HttpError(400, "amount must be >= 0");
+    core.fund(b.address, amount);
     return { ok: true };
   });
   app.get("/admin/state", async () => {
@@ -811,6 +836,9 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
     return {
       now: new Date(now).toISOString(),
       seed: o.seed,
+      journal: journalFile ?? null,
+      failNextTrades: engine.pendingTradeFailures(),
+      retained: engine.retained(),
       faults: faults.current,
       connections: { market: marketClients.size, user: userClients.size },
       markets: simulation.markets().map((m) => ({
@@ -853,19 +881,16 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
   rearmDrops();
 
   function tick(): void {
-    const now = clock();
-    for (const [owner, hb] of heartbeats) {
-      if (now - hb.lastMs > o.heartbeatTimeoutMs) {
-        heartbeats.delete(owner);
-        const { canceled } = engine.cancelAllForOwner(owner, now);
-        logger?.info({ owner, canceled: canceled.length }, "heartbeats lapsed: orders cancelled");
-      }
-    }
-    simulation.tick(now);
+    core.tick();
     flushHeld();
   }
 
-  tick();
+  try {
+    core.start();
+  } catch (err) {
+    core.close();
+    throw err;
+  }
   let tickTimer: NodeJS.Timeout | undefined;
   if (options.autoTick !== false) {
     tickTimer = setInterval(() => {
@@ -887,7 +912,15 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, channel));
   });
 
-  await app.listen({ host: o.host, port: o.port });
+  try {
+    await app.listen({ host: o.host, port: o.port });
+  } catch (err) {
+    if (tickTimer) clearInterval(tickTimer);
+    if (dropTimer) clearInterval(dropTimer);
+    core.close();
+    wss.close();
+    throw err;
+  }
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : o.port;
   const base = `http://${o.host}:${port}`;
@@ -907,9 +940,12 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
     faults,
     apiKeys,
     tick,
+    ...(journalFile !== undefined ? { journalFile } : {}),
     async close() {
       if (tickTimer) clearInterval(tickTimer);
       if (dropTimer) clearInterval(dropTimer);
+      // Nothing changes from here on: what the journal holds is the state a restart finds.
+      core.close();
       for (const c of [...marketClients, ...userClients]) c.ws.terminate();
       wss.close();
       await app.close();

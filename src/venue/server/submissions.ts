@@ -7,12 +7,13 @@
  *
  * It also holds order requests on demand (`POST /admin/hold-orders`): the next matching requests
  * are journalled as `pending` and handled only after a delay, so a test can see an order in flight
- * at the venue (received, not yet handled) and act in that window, e.g. kill the client.
+ * at the venue (received, not yet handled) and act in that window, e.g. kill the client. An entry
+ * still pending when the venue stops is refused when it starts again ("not handled: the venue
+ * stopped first"): its request was never answered.
  *
  * Requests refused before the order intake (authentication, injected faults, a malformed batch)
  * carry no order the venue looked at and are not journalled.
  */
-import { setTimeout as delay } from "node:timers/promises";
 import { z } from "zod";
 import { formatMicros, ONE } from "../../money";
 import { orderDigest } from "../../protocol/order-signing";
@@ -125,40 +126,68 @@ function priceAndSize(order: Record<string, unknown>): { price: string | null; s
   return { price, size: formatMicros(Number(shares)) };
 }
 
+/** The answer recorded for an entry still pending when the venue stopped. */
+export const NOT_HANDLED = "not handled: the venue stopped first";
+
 export class SubmissionJournal {
   readonly #entries: Submission[] = [];
   /** The wire order of each entry not yet decided: its hash is computed only when the venue's answer lacks it. */
   readonly #wire = new WeakMap<Submission, Record<string, unknown>>();
+  /** Entries received and not yet decided, by seq, with their request body. */
+  readonly #pending = new Map<number, { entry: Submission; body: unknown }>();
   #seq = 0;
   #holds: Hold[] = [];
 
-  constructor(
-    private readonly chainId: number,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  constructor(private readonly chainId: number) {}
 
   /**
-   * Journals the order entries of one authenticated request as received; if an armed hold matches
-   * the request, they stay `pending` for the hold's time before this resolves.
+   * Journals the order entries of one authenticated request as received at `now`, `pending` until
+   * decided; `heldMs` is how long the request is held first (see holdFor).
    */
-  async receive(caller: Caller, route: SubmissionRoute, bodies: readonly unknown[]): Promise<Submission[]> {
-    const now = this.clock();
+  record(
+    caller: Caller,
+    route: SubmissionRoute,
+    bodies: readonly unknown[],
+    now: number,
+    heldMs = 0,
+  ): Submission[] {
     const entries = bodies.map((body) => this.#entry(caller, route, body, now));
-    for (const e of entries) this.#entries.push(e);
-    if (this.#entries.length > MAX_ENTRIES) this.#entries.splice(0, this.#entries.length - MAX_ENTRIES);
-    const holdMs = this.#takeHold(caller, entries);
-    if (holdMs > 0) {
-      for (const e of entries) {
-        e.heldMs = holdMs;
+    entries.forEach((e, i) => {
+      this.#entries.push(e);
+      this.#pending.set(e.seq, { entry: e, body: bodies[i] });
+      if (heldMs > 0) {
+        e.heldMs = heldMs;
         this.#hash(e);
       }
-      await delay(holdMs, undefined, { ref: false });
-    }
+    });
+    if (this.#entries.length > MAX_ENTRIES) this.#entries.splice(0, this.#entries.length - MAX_ENTRIES);
     return entries;
   }
 
-  /** Runs the venue's handling of one journalled entry and records its answer (or the refusal it throws). */
-  decide(entry: Submission | undefined, place: () => SubmitResult): SubmitResult {
+  /** A received entry not yet decided, with its request body. */
+  pending(seq: number): { entry: Submission; body: unknown } | undefined {
+    return this.#pending.get(seq);
+  }
+
+  /** Refuses every entry still pending (its request was never answered), as decided at `now`. */
+  abandonPending(now: number): void {
+    const refuse = (): SubmitResult => {
+      throw new Error(NOT_HANDLED);
+    };
+    for (const { entry } of [...this.#pending.values()]) {
+      try {
+        this.decide(entry, refuse, now);
+      } catch {
+        // Recorded as refused: nobody is waiting for the answer.
+      }
+    }
+  }
+
+  /**
+   * Runs the venue's handling of one journalled entry at `now` and records its answer (or the refusal it
+   * throws).
+   */
+  decide(entry: Submission | undefined, place: () => SubmitResult, now: number): SubmitResult {
     try {
       const result = place();
       if (entry) {
@@ -176,9 +205,10 @@ export class SubmissionJournal {
       throw err;
     } finally {
       if (entry) {
-        entry.decidedAtMs = this.clock();
+        entry.decidedAtMs = now;
         this.#hash(entry);
         this.#wire.delete(entry);
+        this.#pending.delete(entry.seq);
       }
     }
   }
@@ -241,14 +271,18 @@ export class SubmissionJournal {
     return entry;
   }
 
-  /** The hold time for this request: the first armed hold that matches it (its count is used up). */
-  #takeHold(caller: Caller, entries: readonly Submission[]): number {
+  /**
+   * The hold time for a request with these order entries: the first armed hold that matches it (its count
+   * is used up); 0 when none does.
+   */
+  holdFor(caller: Caller, bodies: readonly unknown[]): number {
+    const sides = bodies.map((b) => ((b ?? {}) as WireEntry).order?.side);
     const i = this.#holds.findIndex(
       (h) =>
         (h.owner === undefined ||
           h.owner === caller.key ||
           h.owner.toLowerCase() === caller.address.toLowerCase()) &&
-        (h.side === undefined || entries.some((e) => e.side === h.side)),
+        (h.side === undefined || sides.some((s) => s === h.side)),
     );
     const h = this.#holds[i];
     if (!h) return 0;

@@ -87,6 +87,35 @@ describe("PricePath", () => {
     expect(() => a.priceAt(ORIGIN + 30 * 86_400_000)).toThrow(RangeError);
   });
 
+  it("forgets its past without changing a price, and runs on for longer than its one-go limit", () => {
+    const mk = () =>
+      new PricePath({
+        rng: Rng.fromSeed(9).fork("p"),
+        originMs: ORIGIN,
+        initialPrice: 100,
+        sigma: 0.8,
+        maxSteps: 4 * 3_600, // an hour at 250 ms
+      });
+    const kept = mk();
+    const trimmed = mk();
+    const hour = 3_600_000;
+    for (let h = 1; h <= 5; h++) {
+      // Advancing less than the limit at a time, the path goes on past it; forgetting keeps it small.
+      for (let t = (h - 1) * hour; t <= h * hour; t += 600_000) {
+        expect(trimmed.priceAt(ORIGIN + t)).toBe(kept.priceAt(ORIGIN + t));
+      }
+      trimmed.forgetBefore(ORIGIN + h * hour - 60_000);
+      expect(trimmed.retainedSteps).toBe(241);
+      expect(trimmed.priceAt(ORIGIN + h * hour - 60_000)).toBe(kept.priceAt(ORIGIN + h * hour - 60_000));
+      expect(trimmed.inBurst(ORIGIN + h * hour)).toBe(kept.inBurst(ORIGIN + h * hour));
+    }
+    expect(kept.retainedSteps).toBeGreaterThan(5 * 4 * 3_600);
+    expect(() => trimmed.priceAt(ORIGIN + hour)).toThrow(/forgotten/);
+    // One go of more than the limit is still refused.
+    expect(() => trimmed.priceAt(ORIGIN + 7 * hour)).toThrow(RangeError);
+    expect(trimmed.priceAt(ORIGIN + 5.5 * hour)).toBe(kept.priceAt(ORIGIN + 5.5 * hour));
+  });
+
   it("has GBM statistics: mean log-return −σ²t/2, variance σ²t, martingale price", () => {
     // Large σ and t so the drift term is measurable; coarse steps keep it fast.
     const sigma = 20;
