@@ -24,15 +24,23 @@ function replay(files: string[]) {
 }
 
 describe("replay of recorded histories", () => {
-  it("replays the position and session histories deterministically", () => {
-    const r = replay([
-      path.join(FIXTURES, "position.json"),
-      path.join(FIXTURES, "session.json"),
-      path.join(FIXTURES, "session-v1.json"),
-    ]);
-    expect(r.stdout).toMatch(/replayed position\.json: \d+ events, deterministic/);
-    expect(r.stdout).toMatch(/replayed session\.json: \d+ events, deterministic/);
-    expect(r.stdout).toMatch(/replayed session-v1\.json: \d+ events, deterministic/);
+  // Today's recordings of every workflow type the stack test runs, and earlier ones (-v1, -v2: recorded
+  // before later patches) that must keep replaying through their patched() branches.
+  const HISTORIES = [
+    "position.json",
+    "position-v2.json",
+    "session.json",
+    "session-v2.json",
+    "session-v1.json",
+    "scheduler.json",
+    "control.json",
+  ];
+
+  it("replays the recorded histories of every workflow type deterministically", () => {
+    const r = replay(HISTORIES.map((f) => path.join(FIXTURES, f)));
+    for (const f of HISTORIES) {
+      expect(r.stdout).toMatch(new RegExp(`replayed ${f.replace(".", "\\.")}: \\d+ events, deterministic`));
+    }
     expect(r.status).toBe(0);
   });
 
