@@ -36,6 +36,7 @@ import {
   spawnChild,
   trackChild,
 } from "./supervisor";
+import { WINDOW_ROWS_SQL, type WindowRow, windowsToAnnounce } from "./window-summary";
 
 function processLogger(config: Config, name: string): Logger {
   return createLogger({ level: config.log.level, secrets: secretValues(config), name });
@@ -445,6 +446,7 @@ class StackStopping extends Error {}
 /** A live line per market (window, open positions, hedge ratios, P&L) and a summary per resolved window. */
 function startProgress(config: Config, databaseUrl: string | undefined, logger: Logger, screen: Screen) {
   const announced = new Set<string>();
+  let firstLook = true;
   let stopped = false;
   let running: Promise<void> | undefined;
   const tick = async () => {
@@ -487,7 +489,11 @@ function startProgress(config: Config, databaseUrl: string | undefined, logger: 
       logger.debug({ err: (err as Error).message }, "progress refresh failed");
     }
     try {
-      if (databaseUrl && !stopped) await announceResolved(databaseUrl, announced, screen);
+      if (databaseUrl && !stopped) {
+        // The first look only remembers the windows an earlier run completed (and summarised).
+        await announceResolved(databaseUrl, announced, screen, firstLook);
+        firstLook = false;
+      }
     } catch (err) {
       logger.debug({ err: (err as Error).message }, "resolution summary failed");
     }
@@ -508,20 +514,16 @@ function startProgress(config: Config, databaseUrl: string | undefined, logger: 
   };
 }
 
-async function announceResolved(databaseUrl: string, announced: Set<string>, screen: Screen): Promise<void> {
+async function announceResolved(
+  databaseUrl: string,
+  announced: Set<string>,
+  screen: Screen,
+  silent: boolean,
+): Promise<void> {
   const db = await openDatabase({ url: databaseUrl, migrate: false, poolSize: 1 });
   try {
-    const { rows } = await db.pool.query<{ market_slug: string; n: string; pnl: string; winner: string }>(
-      `SELECT market_slug, count(*) AS n, coalesce(sum(actual_profit), 0) AS pnl, max(winning_outcome) AS winner
-       FROM trades WHERE status = 'RESOLVED' GROUP BY market_slug ORDER BY max(resolved_at)`,
-    );
-    for (const r of rows) {
-      if (announced.has(r.market_slug)) continue;
-      announced.add(r.market_slug);
-      screen.print(
-        `resolved ${r.market_slug}: ${r.winner === "YES" ? "Up" : "Down"} won, ${r.n} position(s), P&L $${Number(r.pnl).toFixed(2)}`,
-      );
-    }
+    const { rows } = await db.pool.query<WindowRow>(WINDOW_ROWS_SQL);
+    for (const line of windowsToAnnounce(rows, announced, silent)) screen.print(line);
   } finally {
     await db.close();
   }
