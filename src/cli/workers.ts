@@ -44,6 +44,8 @@ function processLogger(config: Config, name: string): Logger {
 
 function tradingKey(config: Config, paper: boolean): string {
   if (config.secrets.privateKey) return config.secrets.privateKey;
+  if (paper && config.environment === "production")
+    throw new Error("--paper trades on the simulator: it does not run with BALLAST_ENV=production");
   if (paper) return paperWalletKey(config.database.dataDir);
   throw new Error(
     "POLY_PRIVATE_KEY is not set (use --paper to trade on the simulator with a generated wallet)",
@@ -143,6 +145,10 @@ export function addWorkerCommands(program: Command): void {
       if (uiPort !== undefined && !(Number.isInteger(uiPort) && uiPort > 0 && uiPort < 65536))
         throw new Error(`--ui-port must be a port number, got ${opts.uiPort}`);
       const config = loadConfig({ env: { ...process.env, WINDOW_MS: String(windowMs) } });
+      if (config.environment === "production")
+        throw new Error(
+          "ballast start runs the embedded stack on the venue simulator: it does not run with BALLAST_ENV=production (run ballast worker, streamer and scheduler)",
+        );
       process.exitCode = await runEmbeddedStack(config, seed, { uiPort });
     });
 }
