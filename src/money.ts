@@ -73,6 +73,27 @@ export function formatMicros(m: Micros, minDecimals = 0): string {
   return `${neg ? "-" : ""}${whole}${frac ? `.${frac}` : ""}`;
 }
 
+/**
+ * Micros rounded to `decimals` places (half away from zero, exactly) and shown with exactly that many:
+ * what a person reads in a live view (1_260_116 → "1.26"). Never use the result for arithmetic.
+ */
+export function formatRounded(m: Micros, decimals: number): string {
+  if (!Number.isInteger(m)) throw new DecimalError(`micros must be an integer, got ${m}`);
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 6)
+    throw new DecimalError(`decimals must be a whole number from 0 to 6, got ${decimals}`);
+  const step = 10 ** (6 - decimals);
+  const abs = Math.abs(m);
+  const rounded = Math.floor((abs + step / 2) / step) * step;
+  const text = formatMicros(rounded, decimals);
+  return m < 0 && rounded > 0 ? `-${text}` : text;
+}
+
+/** A pUSD amount for a person: dollars and cents, sign first ("-$0.10", "$1.26"). */
+export function formatUsd(m: Micros): string {
+  const text = formatRounded(m, 2);
+  return text.startsWith("-") ? `-$${text.slice(1)}` : `$${text}`;
+}
+
 /** Micros to a float, for display and statistics only. */
 export function toUnits(m: Micros): number {
   return m / MICROS_PER_UNIT;

@@ -16,7 +16,7 @@ import {
 import type { Command } from "commander";
 import { loadConfig } from "../config/load";
 import type { Config } from "../config/schema";
-import { formatMicros } from "../money";
+import { formatRounded, formatUsd } from "../money";
 import {
   type ControlView,
   type HaltResult,
@@ -49,8 +49,8 @@ async function withClient<T>(fn: (client: Client, config: Config) => Promise<T>)
   }
 }
 
-const usd = (m: number | undefined) => (m === undefined ? "" : `$${formatMicros(m, 2)}`);
-const shares = (m: number) => formatMicros(m, 2);
+const usd = (m: number | undefined) => (m === undefined ? "" : formatUsd(m));
+const shares = (m: number) => formatRounded(m, 2);
 const at = (ms: number | undefined) => (ms === undefined ? "?" : new Date(ms).toISOString());
 
 /** The running sessions of one market; none is an error (the operator named a market that isn't trading). */

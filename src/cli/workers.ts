@@ -12,7 +12,7 @@ import { loadConfig, secretValues } from "../config/load";
 import type { Config } from "../config/schema";
 import { type Database, openDatabase } from "../db/database";
 import { createLogger, type Logger } from "../log";
-import { formatMicros } from "../money";
+import { formatUsd } from "../money";
 import { QUERIES } from "../session/messages";
 import { PROJECT_ROOT } from "../temporal/binaries";
 import { connectClient } from "../temporal/client";
@@ -484,7 +484,7 @@ function startProgress(config: Config, databaseUrl: string | undefined, logger: 
           const guaranteed = live.reduce((sum, p) => sum + p.guaranteedPnl, 0);
           const window = `${new Date(s.startMs).toISOString().slice(11, 16)}–${new Date(s.endMs).toISOString().slice(11, 16)}`;
           lines.push(
-            `${s.asset.padEnd(4)} ${s.slug.padEnd(28)} ${window}  ${s.halted ? "HALTED " : ""}positions ${s.positionsStarted} (open ${live.length})  hedge ${hedges}  guaranteed P&L $${formatMicros(guaranteed, 2)}`,
+            `${s.asset.padEnd(4)} ${s.slug.padEnd(28)} ${window}  ${s.halted ? "HALTED " : ""}positions ${s.positionsStarted} (open ${live.length})  hedge ${hedges}  guaranteed P&L ${formatUsd(guaranteed)}`,
           );
         }
         if (!stopped) screen.live(lines.sort().join("\n") || "waiting for the first market window…");
