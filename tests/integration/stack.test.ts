@@ -23,7 +23,7 @@
  *   to after settlement;
  * - the history shows the retry: the SELL's placeOrder closed on an attempt after a timed-out one.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { TestWorkflowEnvironment } from "@temporalio/testing";
@@ -39,25 +39,26 @@ import { QUERIES, workflowIds } from "../../src/session/messages";
 import { PROJECT_ROOT, temporalCliPath } from "../../src/temporal/binaries";
 import { type RunningVenue, startVenue } from "../../src/venue/server/app";
 import type { Submission } from "../../src/venue/server/submissions";
-import type { VenueEvent, VenueMarket, VenueTrade } from "../../src/venue/types";
+import type { VenueEvent, VenueMarket } from "../../src/venue/types";
 import { freshDatabase } from "../helpers/database";
-import { activityRuns, eventually, holdOrders, settledValue, submittedOrders } from "../helpers/stack";
+import {
+  activityRuns,
+  databaseFills,
+  eventually,
+  holdOrders,
+  killHard,
+  QUIET_MARKET,
+  settledValue,
+  spawnBallast,
+  submittedOrders,
+  venueFills,
+} from "../helpers/stack";
 import { devServer } from "../helpers/temporal";
 
 const WINDOW_MS = 60_000;
-const BIN = path.join(PROJECT_ROOT, "bin", "ballast.cjs");
 /** How long the venue holds the SELL before handling it: ample time to see it in flight and kill. */
 const HOLD_MS = 3_000;
 const DUPLICATED = "order is invalid. Duplicated.";
-/** No simulated traders at all: the books hold only what the test posts. */
-const QUIET_MARKET = {
-  lp: { levels: 0 },
-  noise: { ratePerSec: 0 },
-  informed: { ratePerSec: 0 },
-  sweep: { ratePerMin: 0 },
-  dislocation: { ratePerMin: 0 },
-  rival: { probability: 0 },
-};
 
 /** Micros of a numeric column (or a decimal string). */
 const micros = (v: string | number) => parseMicros(String(v));
@@ -72,36 +73,25 @@ describe("the whole stack on the simulator", () => {
   const ourAddress = new Wallet(ourKey).address.toLowerCase();
 
   function spawnWorker(role: "worker" | "streamer"): ChildProcess {
-    const child = spawn(process.execPath, [BIN, role], {
-      env: {
-        PATH: process.env.PATH,
-        CLOB_URL: config.venue.clobUrl,
-        GAMMA_URL: config.venue.gammaUrl,
-        WS_URL: config.venue.wsUrl,
-        DATABASE_URL: db.url,
-        TEMPORAL_ADDRESS: config.temporal.address,
-        TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
-        TEMPORAL_STREAMING_TASK_QUEUE: config.temporal.streamingTaskQueue,
-        WINDOW_MS: String(WINDOW_MS),
-        ASSETS: "BTC",
-        POLY_PRIVATE_KEY: ourKey,
-        BUDGET_PER_TRADE: "25",
-        MAX_REBALANCE_WAIT_MS: "10000",
-        MAX_POSITIONS_PER_WINDOW: "1",
-        LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "inherit", "inherit"],
+    const child = spawnBallast(role, {
+      PATH: process.env.PATH,
+      CLOB_URL: config.venue.clobUrl,
+      GAMMA_URL: config.venue.gammaUrl,
+      WS_URL: config.venue.wsUrl,
+      DATABASE_URL: db.url,
+      TEMPORAL_ADDRESS: config.temporal.address,
+      TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+      TEMPORAL_STREAMING_TASK_QUEUE: config.temporal.streamingTaskQueue,
+      WINDOW_MS: String(WINDOW_MS),
+      ASSETS: "BTC",
+      POLY_PRIVATE_KEY: ourKey,
+      BUDGET_PER_TRADE: "25",
+      MAX_REBALANCE_WAIT_MS: "10000",
+      MAX_POSITIONS_PER_WINDOW: "1",
+      LOG_LEVEL: "warn",
     });
     workers.push(child);
     return child;
-  }
-
-  function kill(child: ChildProcess): Promise<void> {
-    return new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once("exit", () => resolve());
-      child.kill("SIGKILL");
-    });
   }
 
   beforeAll(async () => {
@@ -127,7 +117,7 @@ describe("the whole stack on the simulator", () => {
   });
 
   afterAll(async () => {
-    await Promise.all(workers.map(kill));
+    await Promise.all(workers.map(killHard));
     await venue?.close();
     await env?.teardown();
     await db?.close();
@@ -243,7 +233,7 @@ describe("the whole stack on the simulator", () => {
       20_000,
     );
     const killStartedAtMs = Date.now();
-    await Promise.all(workers.splice(0).map(kill));
+    await Promise.all(workers.splice(0).map(killHard));
     const killedAtMs = Date.now();
     spawnWorker("worker");
     spawnWorker("streamer");
@@ -383,55 +373,9 @@ describe("the whole stack on the simulator", () => {
       },
       15_000,
     );
-    const venueFills = engine
-      .trades(ourApiKey)
-      .flatMap((t: VenueTrade) => [
-        ...(t.takerOwner === ourApiKey
-          ? [
-              {
-                trade: t.id,
-                order: t.takerOrderId,
-                token: t.tokenId,
-                side: t.side,
-                role: "TAKER",
-                price: t.price,
-                size: t.size,
-                fee: t.fee,
-                status: t.status,
-              },
-            ]
-          : []),
-        ...t.makers
-          .filter((m) => m.owner === ourApiKey)
-          .map((m) => ({
-            trade: t.id,
-            order: m.orderId,
-            token: m.tokenId,
-            side: m.side,
-            role: "MAKER",
-            price: m.price,
-            size: m.matchedAmount,
-            fee: 0,
-            status: t.status,
-          })),
-      ])
-      .sort((a, b) => `${a.trade}:${a.order}`.localeCompare(`${b.trade}:${b.order}`));
-    expect(venueFills.length).toBeGreaterThanOrEqual(3);
-    const readFills = async () =>
-      (await db.pool.query("SELECT * FROM fills")).rows
-        .map((f) => ({
-          trade: f.trade_id as string,
-          order: f.order_id as string,
-          token: f.token_id,
-          side: f.side,
-          role: f.role,
-          price: micros(f.price),
-          size: micros(f.size),
-          fee: micros(f.fee),
-          status: f.status,
-        }))
-        .sort((a, b) => `${a.trade}:${a.order}`.localeCompare(`${b.trade}:${b.order}`));
-    expect(await settledValue(readFills, venueFills, 10_000)).toEqual(venueFills);
+    const fromVenue = venueFills(engine, [ourApiKey]);
+    expect(fromVenue.length).toBeGreaterThanOrEqual(3);
+    expect(await settledValue(() => databaseFills(db.pool), fromVenue, 10_000)).toEqual(fromVenue);
 
     // P&L: what the venue says our account gained or lost, from before the first order to after
     // settlement (no shares of this market left), is the P&L recorded.
@@ -468,6 +412,9 @@ describe("the whole stack on the simulator", () => {
       for (const [name, id] of [
         ["position", positionId],
         ["session", sessionId],
+        ["feed", workflowIds.feed(market.slug)],
+        ["scheduler", workflowIds.scheduler("BTC")],
+        ["control", workflowIds.control(config.temporal.taskQueue)],
       ]) {
         const shown = spawnSync(
           temporalCliPath(),
