@@ -34,6 +34,7 @@ describe("replay of recorded histories", () => {
     "session-v1.json",
     "scheduler.json",
     "control.json",
+    "feed.json",
   ];
 
   it("replays the recorded histories of every workflow type deterministically", () => {
