@@ -88,6 +88,8 @@ export interface Cell {
   orphanOrders: number;
   pnlMismatch: number;
   bookMismatches: number;
+  /** Not an invariant: see TrialResult.staleBooks. */
+  staleBooks: number;
 }
 
 export interface ChaosSummary {
@@ -100,6 +102,7 @@ export interface ChaosSummary {
   orphanOrders: number;
   pnlMismatch: number;
   bookMismatches: number;
+  staleBooks: number;
   cells: Cell[];
 }
 
@@ -119,6 +122,7 @@ export function summarize(results: readonly TrialResult[]): ChaosSummary {
         trials: rs.length,
         landed: rs.filter((r) => r.landed).length,
         errors: rs.filter((r) => r.error).length,
+        staleBooks: rs.reduce((n, r) => n + r.staleBooks, 0),
         ...(Object.fromEntries(INVARIANTS.map((k) => [k, rs.reduce((n, r) => n + r[k], 0)])) as Record<
           Invariant,
           number
@@ -137,11 +141,16 @@ export function summarize(results: readonly TrialResult[]): ChaosSummary {
     orphanOrders: total("orphanOrders"),
     pnlMismatch: total("pnlMismatch"),
     bookMismatches: total("bookMismatches"),
+    staleBooks: total("staleBooks"),
     cells,
   };
 }
 
-/** The table `npm run chaos` prints (and the README shows): one row per kill point and target. */
+/**
+ * The table `npm run chaos` prints (and the README shows): one row per kill point and target, and per fault
+ * soak; each invariant's violations, trials that could not run (errors), and (not an invariant) quiet moments
+ * at which the session's book had not caught up with the venue's (stale book).
+ */
 export function formatSummary(s: ChaosSummary): string {
   const columns = [
     "kill point",
@@ -155,6 +164,7 @@ export function formatSummary(s: ChaosSummary): string {
     "P&L ≠",
     "book ≠",
     "errors",
+    "stale book",
   ];
   const row = (c: Omit<Cell, "point" | "target">, point: string, target: string) => [
     point,
@@ -168,6 +178,7 @@ export function formatSummary(s: ChaosSummary): string {
     c.pnlMismatch,
     c.bookMismatches,
     c.errors,
+    c.staleBooks,
   ];
   return formatTable(columns, [...s.cells.map((c) => row(c, c.point, c.target)), row(s, "all", "")]);
 }
