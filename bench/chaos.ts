@@ -7,11 +7,14 @@
  *   npm run chaos -- --trials 2 --only ws-drop       one fault soak
  *   npm run chaos -- --trials 1 --only fills --target temporal --seed 7    reproduce one trial
  *   npm run chaos -- --fuzz [--frames 1000000]       fuzz the frame decoder and the channel client
+ *   npm run chaos -- --trials 100 --jobs 3           three trials at a time, each on its own server
  *
  * Each trial (bench/chaos/trial.ts) runs a scripted market on a fresh venue simulator with the workers
  * as child processes, kills one target with SIGKILL at its kill point, restarts it, lets the window
- * resolve and counts violations of each invariant (bench/chaos/invariants.ts). Trials run one after the
- * other (about 90 s each: a 60 s window and its resolution). Prints a line per trial, then a table per
+ * resolve and counts violations of each invariant (bench/chaos/invariants.ts). A trial takes about
+ * 90–120 s (a 60 s window, aligned to the clock, and its resolution), mostly waiting; with --jobs N,
+ * N trials run at a time, each job with its own Temporal dev server (a trial that kills the server
+ * must not take another job's trial down with it). Prints a line per trial, then a table per
  * kill point and target, and keeps the result in bench/chaos.last.json. Exits 1 if any invariant was
  * violated or a trial could not be run.
  */
@@ -87,6 +90,7 @@ const program = new Command()
     `kill targets, comma-separated (${KILL_TARGETS.join(", ")})`,
     listOf(KILL_TARGETS),
   )
+  .option("-j, --jobs <n>", "trials run at a time, each job on its own Temporal server", wholeNumber(1), 1)
   .option("--seed <n>", "seed of the first trial (trial i uses seed + i − 1)", wholeNumber(0), 1)
   .option("--keep-logs", "keep every trial's logs, not only those of failed trials")
   .option("--fuzz", "fuzz the frame decoder and the channel client instead (with --trials too: both)")
@@ -101,6 +105,7 @@ async function main(): Promise<number> {
     only?: (KillPoint | FaultName)[];
     target?: KillTarget[];
     seed: number;
+    jobs: number;
     keepLogs?: boolean;
     verbose?: boolean;
     fuzz?: boolean;
@@ -147,27 +152,26 @@ async function main(): Promise<number> {
   const began = Date.now();
   const loadAtStart = os.loadavg()[0] ?? 0;
   console.log(`chaos: ${specs.length} trial(s), ${os.cpus().length} cores, load ${loadAtStart.toFixed(2)}`);
-  const harness = await ChaosHarness.start({
-    log: (line) => console.log(line),
-    ...(opts.keepLogs ? { keepLogs: true } : {}),
-  });
+  const jobs = Math.min(opts.jobs, specs.length);
+  const harnesses: ChaosHarness[] = [];
   const results: TrialResult[] = [];
   let stopping = false;
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     process.once(sig, () => {
-      console.error(`\n${sig}: stopping after the current trial…`);
+      console.error(`\n${sig}: stopping after the current trial${jobs > 1 ? "s" : ""}…`);
       stopping = true;
     });
   }
-  try {
-    for (const spec of specs) {
-      if (stopping) break;
-      console.log(`trial ${spec.index}/${specs.length}: ${spec.point} × ${spec.target} (seed ${spec.seed})`);
+  const queue = [...specs];
+  const runJob = async (harness: ChaosHarness): Promise<void> => {
+    for (let spec = queue.shift(); spec && !stopping; spec = queue.shift()) {
+      const tag = `trial ${spec.index}/${specs.length}`;
+      console.log(`${tag}: ${spec.point} × ${spec.target} (seed ${spec.seed})`);
       const r = await harness.run(spec);
       results.push(r);
       const counts = INVARIANTS.map((k) => `${k} ${r[k]}`).join(", ");
       console.log(
-        `  → ${r.error ? `ERROR ${r.error}` : violations(r) ? "VIOLATED" : "ok"}: ${counts}; ${r.landed ? "landed" : "did not land"} (${r.moment}); story ${JSON.stringify(r.story)}; ${r.seconds} s${r.unexpectedExits.length ? `; unexpected exits: ${r.unexpectedExits.join(", ")}` : ""}${r.logDir ? `; logs in ${r.logDir}` : ""}`,
+        `  ${jobs > 1 ? `${tag} ` : ""}→ ${r.error ? `ERROR ${r.error}` : violations(r) ? "VIOLATED" : "ok"}: ${counts}; ${r.landed ? "landed" : "did not land"} (${r.moment}); story ${JSON.stringify(r.story)}; ${r.seconds} s${r.unexpectedExits.length ? `; unexpected exits: ${r.unexpectedExits.join(", ")}` : ""}${r.logDir ? `; logs in ${r.logDir}` : ""}`,
       );
       if (r.error || violations(r) || opts.verbose) console.log(`    details: ${JSON.stringify(r.details)}`);
       if (r.error || violations(r)) {
@@ -176,9 +180,21 @@ async function main(): Promise<number> {
         );
       }
     }
+  };
+  try {
+    for (let j = 0; j < jobs; j++) {
+      harnesses.push(
+        await ChaosHarness.start({
+          log: (line) => console.log(jobs > 1 ? `[job ${j + 1}] ${line}` : line),
+          ...(opts.keepLogs ? { keepLogs: true } : {}),
+        }),
+      );
+    }
+    await Promise.all(harnesses.map(runJob));
   } finally {
-    await harness.close(results);
+    await Promise.all(harnesses.map((h) => h.close(results)));
   }
+  results.sort((a, b) => a.index - b.index);
 
   const summary = summarize(results);
   console.log(`\n${formatSummary(summary)}`);
@@ -195,7 +211,13 @@ async function main(): Promise<number> {
         atEnd: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
       },
     },
-    options: { trials: opts.trials, only: opts.only ?? null, target: opts.target ?? null, seed: opts.seed },
+    options: {
+      trials: opts.trials,
+      jobs,
+      only: opts.only ?? null,
+      target: opts.target ?? null,
+      seed: opts.seed,
+    },
     trials: summary.trials,
     duplicateOrders: summary.duplicateOrders,
     lostFills: summary.lostFills,
