@@ -3,7 +3,7 @@
  * start` (npm start), the whole embedded stack in one command.
  */
 import path from "node:path";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { installTemporalRuntime } from "../../workers/runtime";
 import { startStreamingWorker } from "../../workers/streaming-worker";
 import { paperWalletKey } from "../../workers/wallet";
@@ -11,8 +11,7 @@ import { startWorkflowWorker } from "../../workers/workflow-worker";
 import { loadConfig, secretValues } from "../config/load";
 import type { Config } from "../config/schema";
 import { type Database, openDatabase } from "../db/database";
-import { createLogger, type Logger } from "../log";
-import { formatUsd } from "../money";
+import { chooseLogFormat, createLogger, jsonRecord, LOG_FORMATS, type LogFormat, type Logger } from "../log";
 import { QUERIES } from "../session/messages";
 import { PROJECT_ROOT } from "../temporal/binaries";
 import { connectClient } from "../temporal/client";
@@ -22,7 +21,7 @@ import { startVenue } from "../venue/server/app";
 import { errorText, preflight } from "./preflight";
 import { acquireEmbeddedLock, type EmbeddedLock } from "./report";
 import { ensureSchedulers } from "./schedulers";
-import { Screen } from "./screen";
+import { forwardChildLines, type MarketStatus, Screen, statusFields, statusText } from "./screen";
 import { setStdoutErrorHandler } from "./stdout-closed";
 import {
   describeExit,
@@ -38,8 +37,25 @@ import {
 } from "./supervisor";
 import { WINDOW_ROWS_SQL, type WindowRow, windowsToAnnounce } from "./window-summary";
 
-function processLogger(config: Config, name: string): Logger {
-  return createLogger({ level: config.log.level, secrets: secretValues(config), name });
+function processLogger(config: Config, name: string, format: LogFormat): Logger {
+  return createLogger({ level: config.log.level, secrets: secretValues(config), name, format });
+}
+
+/** `--log-format`, on every command that logs. */
+function logFormatOption(): Option {
+  return new Option(
+    "--log-format <format>",
+    "log lines as pretty text or JSON (default: LOG_FORMAT, else pretty on a terminal, JSON otherwise)",
+  ).choices(LOG_FORMATS);
+}
+
+/** The format chosen by `--log-format`, LOG_FORMAT (the config) or whether stdout is a terminal. */
+function logFormatOf(opts: { logFormat?: string }, config: Config): LogFormat {
+  return chooseLogFormat({
+    flag: opts.logFormat,
+    configured: config.log.format,
+    isTTY: process.stdout.isTTY,
+  });
 }
 
 function tradingKey(config: Config, paper: boolean): string {
@@ -100,9 +116,10 @@ export function addWorkerCommands(program: Command): void {
     .command("worker")
     .description("run the workflow worker (workflows + exchange, database and market-data activities)")
     .option("--paper", "without POLY_PRIVATE_KEY, trade with a generated wallet kept in the data directory")
-    .action(async (opts: { paper?: boolean }) => {
+    .addOption(logFormatOption())
+    .action(async (opts: { paper?: boolean; logFormat?: string }) => {
       const config = loadConfig();
-      const logger = processLogger(config, "worker");
+      const logger = processLogger(config, "worker", logFormatOf(opts, config));
       installTemporalRuntime(logger);
       await runWorker(await startWorkflowWorker(config, tradingKey(config, Boolean(opts.paper)), logger));
     });
@@ -111,9 +128,10 @@ export function addWorkerCommands(program: Command): void {
     .command("streamer")
     .description("run the streaming worker (market and user channels feeding the workflows)")
     .option("--paper", "without POLY_PRIVATE_KEY, use the generated paper wallet")
-    .action(async (opts: { paper?: boolean }) => {
+    .addOption(logFormatOption())
+    .action(async (opts: { paper?: boolean; logFormat?: string }) => {
       const config = loadConfig();
-      const logger = processLogger(config, "streamer");
+      const logger = processLogger(config, "streamer", logFormatOf(opts, config));
       installTemporalRuntime(logger);
       await runWorker(await startStreamingWorker(config, tradingKey(config, Boolean(opts.paper)), logger));
     });
@@ -121,9 +139,10 @@ export function addWorkerCommands(program: Command): void {
   program
     .command("scheduler")
     .description("make sure a scheduler workflow runs for every configured asset")
-    .action(async () => {
+    .addOption(logFormatOption())
+    .action(async (opts: { logFormat?: string }) => {
       const config = loadConfig();
-      await ensureSchedulers(config, processLogger(config, "scheduler"));
+      await ensureSchedulers(config, processLogger(config, "scheduler", logFormatOf(opts, config)));
     });
 
   program
@@ -134,7 +153,8 @@ export function addWorkerCommands(program: Command): void {
     .option("-w, --window <length>", "market window of the simulator (15m, 5m, 2m)", "15m")
     .option("-s, --seed <n>", "simulator seed", "1")
     .option("--ui-port <port>", "port of the Temporal Web UI (default: the Temporal port + 1000)")
-    .action(async (opts: { window: string; seed: string; uiPort?: string }) => {
+    .addOption(logFormatOption())
+    .action(async (opts: { window: string; seed: string; uiPort?: string; logFormat?: string }) => {
       const windowMs = parseWindowLabel(opts.window);
       if (windowMs === undefined)
         throw new Error(`--window must look like 15m, 5m or 2m, got ${opts.window}`);
@@ -149,7 +169,10 @@ export function addWorkerCommands(program: Command): void {
         throw new Error(
           "ballast start runs the embedded stack on the venue simulator: it does not run with BALLAST_ENV=production (run ballast worker, streamer and scheduler)",
         );
-      process.exitCode = await runEmbeddedStack(config, seed, { uiPort });
+      process.exitCode = await runEmbeddedStack(config, seed, {
+        uiPort,
+        logFormat: logFormatOf(opts, config),
+      });
     });
 }
 
@@ -230,11 +253,18 @@ type StopRequest = { reason: string; exitCode: number };
 async function runEmbeddedStack(
   config: Config,
   seed: number,
-  options: { uiPort?: number | undefined },
+  options: { uiPort?: number | undefined; logFormat: LogFormat },
 ): Promise<number> {
-  const screen = new Screen();
+  const screen = new Screen({ logFormat: options.logFormat });
   const notice = (line: string | undefined) => line !== undefined && screen.notice(line);
-  const logger = processLogger(config, "ballast");
+  // Our own log lines go through the screen too (JSON after redaction and scrubbing; the screen
+  // renders them), so that none is written over the live area.
+  const logger = createLogger({
+    level: config.log.level,
+    secrets: secretValues(config),
+    name: "ballast",
+    destination: { write: (line: string) => screen.log(line) },
+  });
   const dataDir = path.resolve(config.database.dataDir);
 
   // Every way to stop ends in the same ordered shutdown.
@@ -385,17 +415,22 @@ async function runEmbeddedStack(
     stopIfRequested();
 
     const databaseUrl = config.database.url ?? db?.url;
+    const paperKey = tradingKey(config, true);
     const env = {
       // The workers' own logs would drown the progress display: warnings and errors only.
       LOG_LEVEL: "warn",
       ...process.env,
+      // JSON, whatever this process shows: the lines are parsed here and shown in our format.
+      LOG_FORMAT: "json",
       DATABASE_URL: databaseUrl,
-      POLY_PRIVATE_KEY: tradingKey(config, true),
+      POLY_PRIVATE_KEY: paperKey,
       TEMPORAL_ADDRESS: temporalAddress,
       WINDOW_MS: String(config.venue.windowMs),
     };
     const bin = path.join(PROJECT_ROOT, "bin", "ballast.cjs");
+    const childSecrets = [...secretValues(config), paperKey];
     for (const { role, name } of WORKER_ROLES) {
+      const onLine = forwardChildLines(screen, role, childSecrets);
       const worker = new SupervisedProcess({
         name,
         policy: WORKER_RESTARTS,
@@ -404,7 +439,7 @@ async function runEmbeddedStack(
           spawnChild(process.execPath, [bin, role], {
             env,
             ipc: true,
-            onLine: (line) => screen.notice(line),
+            onLine,
           }),
       });
       supervise(worker);
@@ -425,9 +460,17 @@ async function runEmbeddedStack(
     await ensureSchedulers(stackConfig, logger);
     stopIfRequested();
 
-    screen.print(
-      `Ballast running: Temporal Web UI http://${temporalAt.host}:${uiPort}  venue ${venue.urls.clob}  seed ${seed}  window ${config.venue.windowMs / 60_000}m  (Ctrl-C stops)`,
+    const uiUrl = `http://${temporalAt.host}:${uiPort}`;
+    const running = `Ballast running: Temporal Web UI ${uiUrl}  venue ${venue.urls.clob}  seed ${seed}  window ${config.venue.windowMs / 60_000}m  (Ctrl-C stops)`;
+    screen.output(running, () =>
+      jsonRecord(
+        "Ballast running",
+        { temporalUi: uiUrl, venue: venue.urls.clob, seed, windowMs: config.venue.windowMs },
+        { name: "ballast" },
+      ),
     );
+    // With JSON on stdout, the operator still reads that it runs and how to stop it, on stderr.
+    if (screen.format === "json") screen.notice(running);
     const progress = startProgress(stackConfig, databaseUrl, logger, screen);
     shutdown.add("display", "the display", progress.stop);
     await stopRequested;
@@ -459,7 +502,7 @@ function startProgress(config: Config, databaseUrl: string | undefined, logger: 
     try {
       const { client, close } = await connectClient(config);
       try {
-        const lines: string[] = [];
+        const markets: MarketStatus[] = [];
         for await (const wf of client.workflow.list({
           query: "WorkflowType = 'marketSession' AND ExecutionStatus = 'Running'",
         })) {
@@ -479,15 +522,12 @@ function startProgress(config: Config, databaseUrl: string | undefined, logger: 
               return p;
             }),
           );
-          const live = positions.filter(Boolean);
-          const hedges = live.map((p) => p.hedgeRatio.toFixed(2)).join(" ") || "-";
-          const guaranteed = live.reduce((sum, p) => sum + p.guaranteedPnl, 0);
-          const window = `${new Date(s.startMs).toISOString().slice(11, 16)}–${new Date(s.endMs).toISOString().slice(11, 16)}`;
-          lines.push(
-            `${s.asset.padEnd(4)} ${s.slug.padEnd(28)} ${window}  ${s.halted ? "HALTED " : ""}positions ${s.positionsStarted} (open ${live.length})  hedge ${hedges}  guaranteed P&L ${formatUsd(guaranteed)}`,
-          );
+          markets.push({ session: s, positions: positions.filter(Boolean) });
         }
-        if (!stopped) screen.live(lines.sort().join("\n") || "waiting for the first market window…");
+        if (!stopped)
+          screen.live(statusText(markets), () =>
+            jsonRecord("status", statusFields(markets), { name: "ballast" }),
+          );
       } finally {
         await close();
       }
@@ -529,7 +569,25 @@ async function announceResolved(
   const db = await openDatabase({ url: databaseUrl, migrate: false, poolSize: 1 });
   try {
     const { rows } = await db.pool.query<WindowRow>(WINDOW_ROWS_SQL);
-    for (const line of windowsToAnnounce(rows, announced, silent)) screen.print(line);
+    for (const row of rows) {
+      // One row at a time, to have the row of each line (for its JSON form).
+      for (const line of windowsToAnnounce([row], announced, silent))
+        screen.output(line, () =>
+          jsonRecord(
+            "window resolved",
+            {
+              slug: row.slug,
+              winner: row.winner === "YES" ? "UP" : row.winner === "NO" ? "DOWN" : null,
+              positions: row.positions,
+              resolved: row.resolved,
+              unresolved: row.unresolved,
+              pnl: row.pnl,
+              summary: line,
+            },
+            { name: "ballast" },
+          ),
+        );
+    }
   } finally {
     await db.close();
   }

@@ -176,6 +176,8 @@ const ConfigFields = z.object({
    * The port of the process's Prometheus `/metrics` endpoint (9464, the OpenTelemetry Prometheus
    * exporter's usual port); docker-compose.yml's Prometheus scrapes it on each Ballast service. The
    * endpoint itself comes with the metrics work: until then nothing listens there.
+      /** pretty or json; unset: pretty on a terminal, JSON elsewhere (`--log-format` overrides it). */
+      format: z.enum(["pretty", "json"], { error: "must be pretty or json" }).optional(),
    */
   metrics: z
     .object({
@@ -268,3 +270,4 @@ export const ENV_VARS: Readonly<Record<string, readonly string[]>> = {
   LOG_LEVEL: ["log", "level"],
   METRICS_PORT: ["metrics", "port"],
 };
+  LOG_FORMAT: ["log", "format"],
