@@ -3,20 +3,15 @@
  * Created by a factory that receives its dependencies.
  */
 import { ApplicationFailure } from "@temporalio/activity";
+import type { Exchange } from "../src/polymarket/exchange";
+import { windowSlug } from "../src/polymarket/slugs";
 import { type GammaMarket, gammaMarketSchema, gammaWinner } from "../src/protocol/gamma";
 import type { MarketRef, Winner } from "../src/session/market";
-import { windowLabel } from "../src/venue/markets";
-import type { Exchange } from "./exchange/exchange";
 
 export interface MarketDataDeps {
   gammaUrl: string;
   exchange: () => Promise<Pick<Exchange, "feeParams" | "marketWinner">>;
   fetch?: typeof fetch;
-}
-
-/** Polymarket's slug of an up/down window: `{asset}-updown-{15m|5m|1h…}-{unix start}`. */
-export function windowSlug(asset: string, windowMs: number, startMs: number): string {
-  return `${asset.toLowerCase()}-updown-${windowLabel(windowMs)}-${Math.floor(startMs / 1000)}`;
 }
 
 export function createMarketDataActivities(deps: MarketDataDeps) {

@@ -84,6 +84,7 @@ const { values: opts } = parseArgs({
     fills: { type: "boolean", default: false },
     "server-config": { type: "string", multiple: true },
     "window-ms": { type: "string" },
+    entry: { type: "string" },
   },
   allowPositionals: false,
 });
@@ -102,6 +103,11 @@ const GAP_MS = wholeNumber("--gap-ms", opts["gap-ms"], 250, 0);
 const FILLS = opts.fills === true;
 /** Extra dynamic config for the dev server (KEY=VALUE), e.g. history.transferProcessorMaxPollRPS=1000. */
 const SERVER_CONFIG = opts["server-config"] ?? [];
+
+/** Which entry path: armed (the streaming worker's Update to an armed position) or child (the session's child). */
+const ENTRY = (opts.entry ?? "armed") as "armed" | "child";
+if (ENTRY !== "armed" && ENTRY !== "child")
+  throw new Error(`--entry must be armed or child, got ${opts.entry}`);
 
 const WINDOW_MS = wholeNumber("--window-ms", opts["window-ms"], 300_000, 60_000);
 /** MAX_REBALANCE_WAIT_MS: no new position in the last 5 s of a window. */
@@ -281,20 +287,36 @@ interface PositionTrace {
   toldSessionAt: number;
 }
 
-/** What a position's history says, once it has told its session it is done executing; else undefined. */
-function traceOf(events: HistoryEvent[]): PositionTrace | undefined {
-  const told = events.find(
+/**
+ * An armed position's history, once it has told its session it is done executing (its second status
+ * signal: the first says it is executing); else undefined. `startedAt` is the accepting workflow task's
+ * start (the Update's speculative task), `firstTaskStartedAt` the same.
+ */
+function armedTraceOf(events: HistoryEvent[]): PositionTrace | undefined {
+  const told = events.filter(
     (e) =>
       e.externalWorkflowExecutionSignaledEventAttributes ||
       e.signalExternalWorkflowExecutionFailedEventAttributes,
   );
-  const first = events[0];
-  if (!told || !first?.workflowExecutionStartedEventAttributes) return undefined;
-  const input = decode<{ book: MarketBookSnapshot; detectedAtMs: number }>(
-    first.workflowExecutionStartedEventAttributes.input,
+  const acceptedAt = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+  if (told.length < 2 || acceptedAt < 0) return undefined;
+  const accepted = events[acceptedAt]!.workflowExecutionUpdateAcceptedEventAttributes!;
+  const request = decode<{ book: MarketBookSnapshot; detectedAtMs: number }>(
+    accepted.acceptedRequest?.input?.args,
   );
-  const firstTask = events.find((e) => e.workflowTaskStartedEventAttributes);
-  if (!input || !firstTask) return undefined;
+  const task = events.slice(0, acceptedAt).findLast((e) => e.workflowTaskStartedEventAttributes);
+  if (!request || !task) return undefined;
+  return {
+    startedAt: eventMs(task),
+    firstTaskStartedAt: eventMs(task),
+    book: request.book,
+    detectedAtMs: request.detectedAtMs,
+    legs: legsOf(events),
+    toldSessionAt: eventMs(told[1]!),
+  };
+}
+
+function legsOf(events: HistoryEvent[]): PositionTrace["legs"] {
   const scheduled = new Map<number, number>();
   const started = new Map<number, number>();
   const legs: PositionTrace["legs"] = [];
@@ -317,6 +339,25 @@ function traceOf(events: HistoryEvent[]): PositionTrace | undefined {
         });
     }
   }
+  return legs;
+}
+
+/** What a position's history says, once it has told its session it is done executing; else undefined. */
+function traceOf(events: HistoryEvent[]): PositionTrace | undefined {
+  if (ENTRY === "armed") return armedTraceOf(events);
+  const told = events.find(
+    (e) =>
+      e.externalWorkflowExecutionSignaledEventAttributes ||
+      e.signalExternalWorkflowExecutionFailedEventAttributes,
+  );
+  const first = events[0];
+  if (!told || !first?.workflowExecutionStartedEventAttributes) return undefined;
+  const input = decode<{ book: MarketBookSnapshot; detectedAtMs: number }>(
+    first.workflowExecutionStartedEventAttributes.input,
+  );
+  const firstTask = events.find((e) => e.workflowTaskStartedEventAttributes);
+  if (!input || !firstTask) return undefined;
+  const legs = legsOf(events);
   return {
     startedAt: eventMs(first),
     firstTaskStartedAt: eventMs(firstTask),
@@ -329,7 +370,7 @@ function traceOf(events: HistoryEvent[]): PositionTrace | undefined {
 
 // ------------------------------------------------------------------------------------------ figures
 
-const STAGES = [
+const STAGES_CHILD = [
   ["venueToReceive", "venue → streamer receive"],
   ["receiveToDetect", "receive → detection (session)"],
   ["detectToStart", "detection → position started"],
@@ -340,7 +381,19 @@ const STAGES = [
   ["sentToVenue", "sent → venue handler (HTTP)"],
   ["venueToEngine", "venue handler → engine (verify)"],
 ] as const;
-type Stage = (typeof STAGES)[number][0];
+/** Armed entry: detection in the streamer; detectToStart and startToTask are one hop (the Update's task). */
+const STAGES_ARMED = [
+  ["venueToReceive", "venue → streamer receive"],
+  ["receiveToDetect", "receive → detection (streamer)"],
+  ["detectToStart", "detection → Update's task starts"],
+  ["taskToScheduled", "task → placeOrder scheduled (persisted)"],
+  ["scheduledToStarted", "scheduled → activity started (eager)"],
+  ["startedToSent", "activity started → order sent"],
+  ["sentToVenue", "sent → venue handler (HTTP)"],
+  ["venueToEngine", "venue handler → engine (verify)"],
+] as const;
+type Stage = (typeof STAGES_CHILD)[number][0];
+const STAGES: readonly (readonly [Stage, string])[] = ENTRY === "armed" ? STAGES_ARMED : STAGES_CHILD;
 
 interface Sample {
   slug: string;
@@ -387,7 +440,7 @@ async function main() {
   /** Other work on the machine skews the figures: kept with them. */
   const loadAtStart = os.loadavg()[0] ?? 0;
   console.log(
-    `latency bench: ${SAMPLES} samples (+${WARMUP} warm-up), ${FILLS ? "legs fill (--fills)" : "legs find nothing (positions end ABANDONED)"}, gap ${GAP_MS} ms, ${os.cpus().length} cores`,
+    `latency bench (${ENTRY} entry): ${SAMPLES} samples (+${WARMUP} warm-up), ${FILLS ? "legs fill (--fills)" : "legs find nothing (positions end ABANDONED)"}, gap ${GAP_MS} ms, ${os.cpus().length} cores`,
   );
 
   // 1. The stack.
@@ -416,6 +469,7 @@ async function main() {
     BUDGET_PER_TRADE,
     MAX_REBALANCE_WAIT_MS: String(FREEZE_MS),
     MAX_POSITIONS_PER_WINDOW: "100000",
+    ARB_ENTRY_PATH: ENTRY,
     // Open (filled) positions only wake for the window's end: idle timers of hundreds of positions
     // would otherwise load the worker (a bench artefact: a window normally holds a handful).
     REBALANCE_CHECK_INTERVAL_MS: String(3_600_000),
@@ -567,6 +621,7 @@ async function main() {
     pullMakerAsks();
     w.upPosted = false;
     await sleep(1_000);
+    if (ENTRY === "armed") return; // the next sample asks the session which position is armed
     const s = await sessionState(w.market.slug);
     for (let k = w.n + 1; k <= s.positionsStarted; k++) await settle(workflowIds.position(w.market.slug, k));
     w.n = s.positionsStarted;
@@ -574,6 +629,8 @@ async function main() {
 
   // 4. The samples.
   const samples: Sample[] = [];
+  /** Armed positions that took a sample (the next sample waits for a new one). */
+  const usedArmed = new Set<string>();
   let timeouts = 0;
   let timeoutsAcrossContinueAsNew = 0;
   let attempts = 0;
@@ -597,6 +654,19 @@ async function main() {
       await sleep(Math.max(1, GAP_MS - quietFor));
     }
     if (Date.now() >= w.market.endMs - FREEZE_MS - SAMPLE_MARGIN_MS) continue; // too late in the window
+    // Armed entry: the position that will take this sample, armed by the session once the last one executed.
+    let armedId: string | undefined;
+    if (ENTRY === "armed") {
+      armedId = await eventually(
+        `an armed position on ${w.market.slug}`,
+        async () => {
+          const id = (await sessionState(w.market.slug)).armedPositionId as string | undefined;
+          return id && !usedArmed.has(id) ? id : undefined;
+        },
+        30_000,
+      ).catch(() => undefined);
+      if (!armedId) continue;
+    }
 
     let done!: () => void;
     const arrived = new Promise<void>((r) => {
@@ -623,14 +693,15 @@ async function main() {
       continue;
     }
     w.n += 1;
-    const positionId = workflowIds.position(w.market.slug, w.n);
+    const positionId = armedId ?? workflowIds.position(w.market.slug, w.n);
+    if (armedId) usedArmed.add(armedId);
     // The next dislocation's first half, while this position finishes executing.
     ask(up, UP_ASK);
     const trace = await settle(positionId);
     if (!trace) {
       timeouts += 1;
       console.log(`  ${positionId} not found: resyncing with the session`);
-      w.n -= 1;
+      if (!armedId) w.n -= 1;
       await resync(w);
       continue;
     }
@@ -645,6 +716,7 @@ async function main() {
       settleMs: trace.toldSessionAt - t1,
       sentAtMs: leg.sentAtMs,
       stages: {
+        // Armed: one hop, the Update's workflow task (startToTask is not a stage there).
         venueToReceive: trace.book.receivedAtMs - t0,
         receiveToDetect: trace.detectedAtMs - trace.book.receivedAtMs,
         detectToStart: trace.startedAt - trace.detectedAtMs,
@@ -737,6 +809,7 @@ async function main() {
       },
     },
     setup: {
+      entry: ENTRY,
       mode: FILLS ? "fills" : "no-fill (positions abandoned)",
       database: db.label,
       temporalServerConfig: SERVER_CONFIG,

@@ -5,11 +5,16 @@
 import { Client, Connection } from "@temporalio/client";
 import { NativeConnection, Worker } from "@temporalio/worker";
 import { Wallet } from "ethers";
-import { obtainApiCredentials } from "../activities/exchange/exchange";
-import { createStreamingActivities, signalThrough } from "../activities/streaming/market-feed";
+import {
+  createStreamingActivities,
+  queryThrough,
+  signalThrough,
+  updateThrough,
+} from "../activities/streaming/market-feed";
 import type { Config } from "../src/config/schema";
 import type { Logger } from "../src/log";
-import type { RunningWorker } from "./workflow-worker";
+import { obtainApiCredentials } from "../src/polymarket/credentials";
+import { type RunningWorker, runWorkerUntilStopped } from "./shutdown";
 import { lazyExchange } from "./workflow-worker";
 
 export async function startStreamingWorker(
@@ -36,23 +41,13 @@ export async function startStreamingWorker(
       exchangeFor: exchange,
       apiCreds,
       signal: signalThrough(client),
+      update: updateThrough(client),
+      query: queryThrough(client),
       logger: logger.child({ component: "market-feed" }),
     }),
     // Feeds run for a whole window: room for every market of every asset at once.
     maxConcurrentActivityTaskExecutions: 64,
   });
   logger.info({ taskQueue: config.temporal.streamingTaskQueue }, "streaming worker running");
-  const done = worker.run().finally(async () => {
-    await connection.close().catch(() => undefined);
-    await clientConnection.close().catch(() => undefined);
-  });
-  return {
-    worker,
-    done,
-    async shutdown() {
-      // The SDK also starts draining by itself on SIGINT/SIGTERM.
-      if (worker.getState() === "RUNNING") worker.shutdown();
-      await done;
-    },
-  };
+  return runWorkerUntilStopped(worker, [connection, clientConnection]);
 }

@@ -6,19 +6,13 @@
 import { NativeConnection, Worker } from "@temporalio/worker";
 import { createDatabaseActivities } from "../activities/database";
 import { createExchangeActivities } from "../activities/exchange/activities";
-import { createExchange, type Exchange } from "../activities/exchange/exchange";
 import { createMarketDataActivities } from "../activities/market-data";
 import type { Config } from "../src/config/schema";
 import { openDatabase } from "../src/db/database";
 import type { Logger } from "../src/log";
+import { createExchange, type Exchange } from "../src/polymarket/exchange";
 import { workflowBundlePath } from "../src/temporal/bundle";
-
-export interface RunningWorker {
-  worker: Worker;
-  /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
-  done: Promise<void>;
-  shutdown(): Promise<void>;
-}
+import { type RunningWorker, runWorkerUntilStopped } from "./shutdown";
 
 export function lazyExchange(config: Config, privateKey: string): () => Promise<Exchange> {
   let exchange: Promise<Exchange> | undefined;
@@ -55,17 +49,5 @@ export async function startWorkflowWorker(
     },
   });
   logger.info({ taskQueue: config.temporal.taskQueue, database: db.kind }, "workflow worker running");
-  const done = worker.run().finally(async () => {
-    await connection.close().catch(() => undefined);
-    await db.close().catch(() => undefined);
-  });
-  return {
-    worker,
-    done,
-    async shutdown() {
-      // The SDK also starts draining by itself on SIGINT/SIGTERM.
-      if (worker.getState() === "RUNNING") worker.shutdown();
-      await done;
-    },
-  };
+  return runWorkerUntilStopped(worker, [connection, db]);
 }

@@ -2,6 +2,8 @@
 import { defineQuery, defineSignal, defineUpdate } from "@temporalio/workflow";
 import type {
   ControlView,
+  ExecuteRequest,
+  ExecuteResult,
   HaltResult,
   MarketBookSnapshot,
   OurFill,
@@ -27,6 +29,8 @@ export const positionStateQuery = defineQuery<PositionView>(QUERIES.positionStat
 export const controlHaltUpdate = defineUpdate<HaltResult, [{ reason?: string }]>(UPDATES.halt);
 export const controlResumeUpdate = defineUpdate<ResumeResult, []>(UPDATES.resume);
 export const controlStateQuery = defineQuery<ControlView>(QUERIES.controlState);
+/** Streaming worker → an armed position: execute the arbitrage on this book (validated; rejected: no history). */
+export const executeUpdate = defineUpdate<ExecuteResult, [ExecuteRequest]>(UPDATES.execute);
 /** Scheduler → control: tell me the state now (answered with `controlState` carrying `seq`) and on every change. */
 export const controlSubscribeSignal = defineSignal<[{ workflowId: string; seq: number }]>("controlSubscribe");
 /** Control → scheduler: the state, on subscription (with the request's `seq`) and on every change (seq 0). */
@@ -47,4 +51,6 @@ export interface PositionStatus {
   /** Imbalanced and wants every book update. */
   wantsBooks: boolean;
   done: boolean;
+  /** Started ahead of need, waiting for the streaming worker's `execute` (ARB_ENTRY_PATH=armed). */
+  armed?: boolean;
 }

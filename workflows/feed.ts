@@ -5,7 +5,7 @@
  * one after the heartbeat timeout, and it resumes from its heartbeat details.
  */
 import { proxyActivities, workflowInfo } from "@temporalio/workflow";
-import type { StreamingActivities } from "../activities/streaming/market-feed";
+import type { FeedDetection, StreamingActivities } from "../activities/streaming/market-feed";
 import type { MarketRef } from "../src/session/market";
 
 export interface MarketFeedInput {
@@ -13,6 +13,8 @@ export interface MarketFeedInput {
   sessionWorkflowId: string;
   /** Task queue of the streaming workers. */
   taskQueue?: string;
+  /** Armed entry (ARB_ENTRY_PATH=armed): the feed detects on every book and triggers the armed position. */
+  detection?: FeedDetection;
 }
 
 export async function marketFeed(input: MarketFeedInput): Promise<void> {
@@ -31,5 +33,17 @@ export async function marketFeed(input: MarketFeedInput): Promise<void> {
     downTokenId: market.downTokenId,
     endMs: market.endMs,
     sessionWorkflowId: input.sessionWorkflowId,
+    ...(input.detection
+      ? {
+          detection: {
+            ...input.detection,
+            startMs: market.startMs,
+            tickSize: market.tickSize,
+            minOrderSize: market.minOrderSize,
+            feeRate: market.feeRate,
+            feeExponent: market.feeExponent,
+          },
+        }
+      : {}),
   });
 }

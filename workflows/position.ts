@@ -33,6 +33,7 @@ import type { MarketBookSnapshot, OurFill, Outcome, Side } from "../src/session/
 import {
   applyFill,
   averageEntry,
+  detectOpportunity,
   emptyLedger,
   fillEffect,
   fillKey,
@@ -49,6 +50,7 @@ import {
 } from "../src/strategy/arbitrage";
 import { HedgeRatio, PositionState } from "../src/temporal/search-attributes";
 import {
+  executeUpdate,
   fillsSignal,
   haltSignal,
   marketBookSignal,
@@ -62,16 +64,31 @@ import type { PositionPhase, PositionView } from "./views";
 
 export type ArbitrageParams = Config["arbitrage"];
 
+/**
+ * A position is started either on an opportunity its session detected (`opportunity`, `book` and
+ * `detectedAtMs` set: the child path), or armed ahead of need (`armed` set, the rest absent): it then
+ * waits for the streaming worker's `execute` Update, validates the book it carries with the same pure
+ * detection, and executes it in the Update's own workflow task (README, "The hot path").
+ */
 export interface PositionInput {
   positionId: string;
   sessionWorkflowId: string;
   market: MarketRef;
-  opportunity: Opportunity;
+  opportunity?: Opportunity;
   /** The book that showed the opportunity: when it was received (the tick of tick-to-order). */
+  book?: MarketBookSnapshot;
+  detectedAtMs?: number;
+  params: ArbitrageParams;
+  /** Armed: started ahead of need, halted or not as its session was then. */
+  armed?: { halted: boolean };
+}
+
+/** A position with its opportunity: started on one, or armed and then executed. */
+type ExecutingInput = PositionInput & {
+  opportunity: Opportunity;
   book: MarketBookSnapshot;
   detectedAtMs: number;
-  params: ArbitrageParams;
-}
+};
 
 export interface PositionResult {
   positionId: string;
@@ -152,6 +169,140 @@ const INSUFFICIENT_BALANCE = "insufficient-balance";
 const OPEN_STATUSES = new Set(["live", "delayed", "unknown"]);
 
 export async function position(input: PositionInput): Promise<PositionResult> {
+  if (input.opportunity && input.book && input.detectedAtMs !== undefined) {
+    return execute(input as ExecutingInput, { armed: false, halted: false });
+  }
+  const triggered = await awaitExecute(input);
+  if (!triggered) {
+    return { positionId: input.positionId, phase: "UNUSED", upShares: 0, downShares: 0, rebalanceTrades: 0 };
+  }
+  return execute({ ...input, ...triggered.entry }, { armed: true, halted: triggered.halted });
+}
+
+/** Why an armed position refuses a book (the `execute` Update's validator); undefined: it would execute. */
+export function executeRefusal(
+  request: { book?: MarketBookSnapshot; detectedAtMs?: number } | undefined,
+  state: { executing: boolean; halted: boolean; nowMs: number },
+  market: MarketRef,
+  params: ArbitrageParams,
+): string | undefined {
+  if (state.executing) return "already executing: this position is no longer armed";
+  if (state.halted) return "halted";
+  if (state.nowMs < market.startMs) return "the market window has not opened";
+  if (state.nowMs >= market.endMs - params.rebalanceFreezeMs) return "the window's trading time is over";
+  const book = request?.book;
+  if (
+    !book ||
+    !Number.isSafeInteger(book.seq) ||
+    !Array.isArray(book.up?.asks) ||
+    !Array.isArray(book.down?.asks) ||
+    !Number.isFinite(request?.detectedAtMs)
+  ) {
+    return "malformed request: a book (seq, up, down) and detectedAtMs are required";
+  }
+  if (!detectOpportunity(book, marketRules(market, book), params)) return "no opportunity on this book";
+  return undefined;
+}
+
+/** The market's rules as of a book: the tick is that book's (it narrows to 0.001 near 0 and 1). */
+function marketRules(market: MarketRef, b: MarketBookSnapshot) {
+  return {
+    tickSize: b.tickSize || market.tickSize,
+    minOrderSize: market.minOrderSize,
+    feeRate: market.feeRate,
+    feeExponent: market.feeExponent,
+  };
+}
+
+/**
+ * Armed: waits for the streaming worker's `execute` Update until the window's trading time is over.
+ * The validator refuses (no history event) while halted, outside the window, once triggered, or when
+ * the book shows no opportunity by the same pure detection; an accepted Update fixes the opportunity in
+ * history and its workflow task goes on to schedule both legs (eagerly dispatched activities).
+ */
+async function awaitExecute(
+  input: PositionInput,
+): Promise<
+  { entry: Pick<ExecutingInput, "opportunity" | "book" | "detectedAtMs">; halted: boolean } | undefined
+> {
+  const { market, params } = input;
+  let halted = input.armed?.halted ?? false;
+  let entry: Pick<ExecutingInput, "opportunity" | "book" | "detectedAtMs"> | undefined;
+  setHandler(haltSignal, () => {
+    halted = true;
+  });
+  setHandler(resumeSignal, () => {
+    halted = false;
+  });
+  setHandler(
+    positionStateQuery,
+    (): PositionView => ({
+      positionId: input.positionId,
+      slug: market.slug,
+      asset: market.asset,
+      phase: "ARMED",
+      halted,
+      upShares: 0,
+      downShares: 0,
+      netCost: 0,
+      hedgeRatio: 0,
+      guaranteedPnl: 0,
+      rebalanceTrades: 0,
+      orders: 0,
+      openOrders: 0,
+      bufferedFills: 0,
+    }),
+  );
+  setHandler(
+    executeUpdate,
+    (request) => {
+      const opportunity = detectOpportunity(request.book, marketRules(market, request.book), params)!;
+      entry = { opportunity, book: request.book, detectedAtMs: request.detectedAtMs };
+      return {
+        positionId: input.positionId,
+        upShares: opportunity.upShares,
+        downShares: opportunity.downShares,
+        upLimitPrice: opportunity.upLimitPrice,
+        downLimitPrice: opportunity.downLimitPrice,
+      };
+    },
+    {
+      validator: (request) => {
+        const why = executeRefusal(
+          request,
+          { executing: entry !== undefined, halted, nowMs: Date.now() },
+          market,
+          params,
+        );
+        if (why) throw new Error(why);
+      },
+    },
+  );
+  upsertSearchAttributes([{ key: PositionState, value: "ARMED" }]);
+  // One timer, never cancelled (see below): the end of the window's trading time.
+  const closesAtMs = market.endMs - params.rebalanceFreezeMs;
+  let closed = Date.now() >= closesAtMs;
+  void sleep(Math.max(1, closesAtMs - Date.now())).then(() => {
+    closed = true;
+  });
+  await condition(() => entry !== undefined || closed);
+  if (entry) return { entry, halted };
+  upsertSearchAttributes([{ key: PositionState, value: "UNUSED" }]);
+  await getExternalWorkflowHandle(input.sessionWorkflowId)
+    .signal(positionStatusSignal, {
+      positionId: input.positionId,
+      executing: false,
+      wantsBooks: false,
+      done: true,
+    })
+    .catch((err) => log.warn("session not reachable", { err: String(err) }));
+  return undefined;
+}
+
+async function execute(
+  input: ExecutingInput,
+  how: { armed: boolean; halted: boolean },
+): Promise<PositionResult> {
   const { market, params, opportunity } = input;
   const id = input.positionId;
   // Histories recorded before positions tracked open and unknown orders replay without it.
@@ -159,12 +310,7 @@ export async function position(input: PositionInput): Promise<PositionResult> {
   // Before: fills after an order's placement answer reached the fills table only (trades, orders stale).
   const tablesFollowFills = patched("position-tables-follow-fills");
   /** The market's rules as of a book: the tick is that book's (it narrows to 0.001 near 0 and 1). */
-  const rulesOf = (b: MarketBookSnapshot) => ({
-    tickSize: b.tickSize || market.tickSize,
-    minOrderSize: market.minOrderSize,
-    feeRate: market.feeRate,
-    feeExponent: market.feeExponent,
-  });
+  const rulesOf = (b: MarketBookSnapshot) => marketRules(market, b);
   const rules = rulesOf(input.book);
   const outcomeOf = (tokenId: string): Outcome | undefined =>
     tokenId === market.upTokenId ? "UP" : tokenId === market.downTokenId ? "DOWN" : undefined;
@@ -172,7 +318,7 @@ export async function position(input: PositionInput): Promise<PositionResult> {
   // ---------------------------------------------------------------- state
   let ledger: PositionLedger = emptyLedger();
   let phase = "EXECUTING" as PositionPhase;
-  let halted = false;
+  let halted = how.halted;
   let book: MarketBookSnapshot = input.book;
   let bookDirty = false;
   // The detection book is stale once our own legs have traded against it: rebalancing waits for a
@@ -633,10 +779,15 @@ export async function position(input: PositionInput): Promise<PositionResult> {
   });
 
   // ---------------------------------------------------------------- execute
-  const legs = await Promise.all([
+  const legsPlaced = Promise.all([
     place("entry", "UP", "BUY", opportunity.upLimitPrice, upShares, rules.tickSize),
     place("entry", "DOWN", "BUY", opportunity.downLimitPrice, downShares, rules.tickSize),
   ]);
+  // Armed: the session learns at once that this position is executing (it arms no other meanwhile, and
+  // the streaming worker stops sending it books); both legs are already scheduled in this workflow task.
+  const told = how.armed ? tellSession() : Promise.resolve();
+  const legs = await legsPlaced;
+  await told;
   const entryOpen = () => legs.some((leg) => leg.state !== "done");
 
   /** Once both legs' outcomes are final: the position's initial state, or ABANDONED if nothing was bought. */

@@ -81,6 +81,8 @@ export interface SessionState {
   haltPropagated: boolean;
   /** Per position: when it was last sent a book (the throttle) and that book's seq. */
   booksForwarded: Record<string, { atMs: number; seq: number }>;
+  /** ARB_ENTRY_PATH=armed: the position started ahead of need, waiting for the streaming worker's `execute`. */
+  armedId?: string;
 }
 
 /** What runs before the whole state was carried handed to the next run (still accepted). */
@@ -186,6 +188,8 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
   });
   setHandler(positionStatusSignal, (status) => {
     state.positions[status.positionId] = status;
+    // Executing (or done): it is no longer the armed one; the next is armed once it has executed.
+    if (status.positionId === state.armedId && !status.armed) delete state.armedId;
   });
   setHandler(
     sessionStateQuery,
@@ -198,6 +202,7 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
       positionsStarted: state.positionsStarted,
       openPositions: openPositions(),
       lastBookSeq: state.lastBookSeq,
+      ...(state.armedId ? { armedPositionId: state.armedId } : {}),
       ...(state.book
         ? {
             bestAsks: {
@@ -214,6 +219,12 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     Object.values(state.positions)
       .filter((p) => !p.done)
       .map((p) => p.positionId);
+  /** Open positions that hold or may hold orders (an armed one has none: no fills, reconciles or books). */
+  const tradingPositions = () =>
+    Object.values(state.positions)
+      .filter((p) => !p.done && !p.armed)
+      .map((p) => p.positionId);
+  const armedEntry = params.entryPath === "armed";
   const executing = () => Object.values(state.positions).some((p) => p.executing);
 
   /** The positions that want books and have not had the newest one, and when each may get it. */
@@ -261,7 +272,23 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     try {
       await startChild(marketFeed, {
         workflowId: workflowIds.feed(market.slug),
-        args: [{ market, sessionWorkflowId: me, taskQueue: params.streamingTaskQueue }],
+        args: [
+          {
+            market,
+            sessionWorkflowId: me,
+            taskQueue: params.streamingTaskQueue,
+            // Armed entry: the feed detects on every book and triggers the armed position itself.
+            ...(armedEntry
+              ? {
+                  detection: {
+                    minSpread: params.minSpread,
+                    budgetPerTrade: params.budgetPerTrade,
+                    rebalanceFreezeMs: params.rebalanceFreezeMs,
+                  },
+                }
+              : {}),
+          },
+        ],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       });
@@ -301,7 +328,7 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
   }
 
   async function forward(): Promise<void> {
-    const open = openPositions();
+    const open = armedEntry ? tradingPositions() : openPositions();
     if (state.fillQueue.length > 0) {
       const fills = state.fillQueue.splice(0);
       await Promise.all(
@@ -327,7 +354,7 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
       state.haltPropagated = true;
       const halted = state.halted;
       await Promise.all(
-        open.map((id) =>
+        openPositions().map((id) =>
           (halted
             ? getExternalWorkflowHandle(id).signal(haltSignal, {})
             : getExternalWorkflowHandle(id).signal(resumeSignal)
@@ -341,6 +368,39 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
       }
     }
     await forwardBooks();
+  }
+
+  /** Armed entry: one position started ahead of need whenever none is armed or executing. */
+  const armDue = () =>
+    armedEntry &&
+    state.armedId === undefined &&
+    !executing() &&
+    state.positionsStarted < params.maxPositionsPerWindow &&
+    Date.now() < market.endMs - params.rebalanceFreezeMs;
+
+  async function arm(): Promise<void> {
+    state.positionsStarted += 1;
+    const positionId = workflowIds.position(market.slug, state.positionsStarted);
+    state.positions[positionId] = {
+      positionId,
+      executing: false,
+      wantsBooks: false,
+      done: false,
+      armed: true,
+    };
+    state.armedId = positionId;
+    await startChild(position, {
+      workflowId: positionId,
+      args: [{ positionId, sessionWorkflowId: me, market, params, armed: { halted: state.halted } }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      staticSummary: `${market.asset} arbitrage, armed: executes the first arbitrage the streaming worker sees on ${market.slug}`,
+      typedSearchAttributes: [
+        { key: MarketSlug, value: market.slug },
+        { key: Asset, value: market.asset },
+        { key: Strategy, value: "arbitrage" },
+      ],
+    });
   }
 
   async function maybeOpenPosition(snapshot: MarketBookSnapshot): Promise<void> {
@@ -402,11 +462,14 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
         state.fillQueue.length > 0 ||
         state.reconcile !== undefined ||
         !state.haltPropagated ||
-        (trailingFlush && booksDue()),
+        (trailingFlush && booksDue()) ||
+        armDue(),
     );
     const snapshot = state.bookUnexamined ? state.book : undefined;
     state.bookUnexamined = false;
-    if (snapshot) await maybeOpenPosition(snapshot);
+    if (armedEntry) {
+      if (armDue()) await arm();
+    } else if (snapshot) await maybeOpenPosition(snapshot);
     await forward();
 
     const info = workflowInfo();

@@ -2,6 +2,10 @@
 import type { Micros } from "../src/money";
 
 export type PositionPhase =
+  /** Started ahead of need (ARB_ENTRY_PATH=armed): waits for the streaming worker's `execute`. */
+  | "ARMED"
+  /** Armed, never executed: the window's trading time ended (or the session ended) first. No row, no order. */
+  | "UNUSED"
   | "EXECUTING"
   | "BALANCED"
   | "IMBALANCED"
@@ -41,6 +45,8 @@ export interface SessionView {
   positionsStarted: number;
   openPositions: string[];
   lastBookSeq: number;
+  /** The position waiting for the streaming worker's `execute` (ARB_ENTRY_PATH=armed), if any. */
+  armedPositionId?: string;
   bestAsks?: { up: Micros | null; down: Micros | null };
   runsSoFar: number;
 }

@@ -1,6 +1,6 @@
 /**
  * Exchange activities: placing and cancelling orders, reading fills back. Thin adapters over the
- * Exchange (activities/exchange/exchange.ts), created by a factory that receives it.
+ * venue client's Exchange (src/polymarket/exchange.ts), created by a factory that receives it.
  *
  * Idempotency: the workflow fixes each order's intent — including the salt and the timestamp the
  * signature covers — so a retried activity signs the very same order, gets the same hash, and the
@@ -14,13 +14,17 @@
  */
 import { ApplicationFailure } from "@temporalio/activity";
 import type { Micros } from "../../src/money";
-import type { OurFill, Side } from "../../src/session/messages";
-import { toApplicationFailure, UnknownOutcome, VenueError } from "./errors";
-import type { Exchange, OrderIntent, SignedVenueOrder, TimeInForce, VenueTrade } from "./exchange";
+import { ourFillsOfRestTrades } from "../../src/polymarket/conversions";
+import { UnknownOutcome, VenueError } from "../../src/polymarket/errors";
+import type { Exchange } from "../../src/polymarket/exchange";
+import type { OrderIntent, SignedVenueOrder } from "../../src/polymarket/types";
+import type { OrderType } from "../../src/protocol/vocabulary";
+import type { OurFill } from "../../src/session/messages";
+import { toApplicationFailure } from "./failures";
 
 export interface PlaceOrderRequest {
   intent: OrderIntent;
-  orderType: TimeInForce;
+  orderType: OrderType;
   postOnly?: boolean;
   /** The venue condition id, to read fills back. */
   market: string;
@@ -77,7 +81,7 @@ export interface PlacedOrder {
 /** Reads one of our orders back: by its id, or (its id unknown) by the intent that was signed. */
 export interface ReadOrderRequest {
   market: string;
-  orderType: TimeInForce;
+  orderType: OrderType;
   orderId?: string;
   intent?: OrderIntent;
 }
@@ -93,45 +97,6 @@ export interface OrderReadBack {
   final: boolean;
   sizeMatched: Micros;
   fills: OurFill[];
-}
-
-/** Our legs of a venue trade that belong to `orderIds`. */
-export function fillsOfTrade(trade: VenueTrade, orderIds: ReadonlySet<string>, ownerKey?: string): OurFill[] {
-  const atMs = trade.matchTime * 1000;
-  const status = trade.status.toUpperCase() as OurFill["status"];
-  const fills: OurFill[] = [];
-  if (orderIds.has(trade.takerOrderId)) {
-    fills.push({
-      tradeId: trade.id,
-      orderId: trade.takerOrderId,
-      tokenId: trade.tokenId,
-      side: trade.side,
-      role: "TAKER",
-      price: trade.price,
-      size: trade.size,
-      feeRate: trade.feeRateBps * 100,
-      status,
-      atMs,
-    });
-  }
-  for (const m of trade.makerOrders) {
-    if (!orderIds.has(m.orderId) || (ownerKey && m.owner && m.owner !== ownerKey)) continue;
-    const side: Side =
-      m.side ?? (m.tokenId === trade.tokenId ? (trade.side === "BUY" ? "SELL" : "BUY") : trade.side);
-    fills.push({
-      tradeId: trade.id,
-      orderId: m.orderId,
-      tokenId: m.tokenId,
-      side,
-      role: "MAKER",
-      price: m.price,
-      size: m.matchedAmount,
-      feeRate: 0,
-      status,
-      atMs,
-    });
-  }
-  return fills;
 }
 
 export interface ExchangeActivityDeps {
@@ -162,6 +127,7 @@ export function rejectionKindOf(error: VenueError): RejectionKind {
 export function createExchangeActivities(deps: ExchangeActivityDeps) {
   const now = deps.now ?? Date.now;
 
+  /** Our fills of `orderIds`, from the trades named (when known) or else every trade of the market. */
   async function readFills(
     exchange: Exchange,
     market: string,
@@ -173,15 +139,7 @@ export function createExchangeActivities(deps: ExchangeActivityDeps) {
       tradeIds && tradeIds.length > 0
         ? (await Promise.all(tradeIds.map((id) => exchange.trades({ id })))).flat()
         : await exchange.trades({ market });
-    const seen = new Set<string>();
-    return trades
-      .flatMap((t) => fillsOfTrade(t, ids))
-      .filter((f) => {
-        const key = `${f.tradeId}:${f.orderId}`;
-        if (seen.has(key)) return false;
-        seen.add(key);
-        return true;
-      });
+    return ourFillsOfRestTrades(trades, () => ids).fills;
   }
 
   return {

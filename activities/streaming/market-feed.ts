@@ -24,6 +24,9 @@ import type { Client } from "@temporalio/client";
 import { WorkflowNotFoundError } from "@temporalio/common";
 import { BookRegistry } from "../../src/book/orderbook";
 import type { Micros } from "../../src/money";
+import type { BackoffPolicy } from "../../src/polymarket/backoff";
+import { ChannelClient, type ChannelLogger, withFields } from "../../src/polymarket/channel-client";
+import type { RestOpenOrder, RestTrade } from "../../src/polymarket/types";
 import {
   type DecodeResult,
   decodeFrame,
@@ -32,13 +35,7 @@ import {
 } from "../../src/protocol/frames";
 import { type OurFill, SIGNALS } from "../../src/session/messages";
 import { Conflator, type ConflatorStats, systemScheduler } from "../../src/streaming/conflation";
-import {
-  buildReconcileSnapshot,
-  fillKey,
-  fillsFromTradeEvent,
-  type RestOpenOrder,
-  type RestTrade,
-} from "../../src/streaming/fills";
+import { buildReconcileSnapshot, fillSightingKey, fillsFromTradeEvent } from "../../src/streaming/fills";
 import {
   type FeedHeartbeatDetails,
   parseFeedHeartbeatDetails,
@@ -52,8 +49,15 @@ import {
   marketTickSize,
   type UnnumberedSnapshot,
 } from "../../src/streaming/snapshot";
-import type { BackoffPolicy } from "./backoff";
-import { ChannelClient, type ChannelLogger, withFields } from "./channel-client";
+import {
+  EntryTrigger,
+  type EntryTriggerStats,
+  type FeedDetection,
+  type QueryFn,
+  type UpdateFn,
+} from "./entry-trigger";
+
+export type { FeedDetection, QueryFn, UpdateFn } from "./entry-trigger";
 
 export interface StreamMarketInput {
   slug: string;
@@ -72,6 +76,11 @@ export interface StreamMarketInput {
   endGraceMs?: number;
   /** The market's tick when the feed starts, until the venue says otherwise. Default 0.01. */
   tickSize?: Micros;
+  /**
+   * Armed entry (ARB_ENTRY_PATH=armed): detect on every book and send the session's armed position an
+   * `execute` Update (./entry-trigger.ts). Needs the `update` and `query` dependencies.
+   */
+  detection?: FeedDetection;
 }
 
 export type FeedEndReason = "ended" | "aborted" | "workflow-completed";
@@ -93,6 +102,8 @@ export interface StreamMarketResult {
   reconnects: { market: number; user: number };
   /** Signals that failed (each retry counts). */
   signalFailures: number;
+  /** Armed entry only: what the trigger did. */
+  entry?: EntryTriggerStats;
 }
 
 /** What a reconcile reads; activities/exchange's Exchange satisfies it. */
@@ -128,6 +139,9 @@ export interface StreamingActivityDeps {
   /** L2 credentials for the user channel; `key` also identifies our maker legs. */
   apiCreds: { key: string; secret: string; passphrase: string };
   signal: SignalFn;
+  /** Armed entry: Updates to the armed position and queries of the session (both through a Temporal client). */
+  update?: UpdateFn;
+  query?: QueryFn;
   logger?: ChannelLogger;
   /** Epoch ms; also stamps frame receive times. Default Date.now. */
   now?: () => number;
@@ -209,6 +223,7 @@ class MarketFeed {
   private readonly conflator: Conflator<UnnumberedSnapshot>;
   private readonly market: ChannelClient;
   private readonly user: ChannelClient;
+  private readonly trigger: EntryTrigger | undefined;
 
   private seq: number;
   private readonly resumedAfterSeq: number;
@@ -290,6 +305,17 @@ class MarketFeed {
       scheduler: systemScheduler,
     });
 
+    if (input.detection) {
+      if (!deps.update || !deps.query)
+        throw new Error("armed entry needs the feed's update and query dependencies (a Temporal client)");
+      this.trigger = new EntryTrigger(input.slug, input.sessionWorkflowId, input.endMs, input.detection, {
+        update: deps.update,
+        query: deps.query,
+        now: this.now,
+        log: this.log,
+      });
+    }
+
     const base = deps.wsUrl.replace(/\/+$/, "");
     // Channel lines (connection closed, reconnecting, …) name their market.
     const channelLog = withFields(this.log, { slug: input.slug, market: input.conditionId });
@@ -337,6 +363,7 @@ class MarketFeed {
     this.user.on("frame", (text, receivedAt) => this.onUserFrame(text, receivedAt));
     // Every user-channel connection, the first included, may follow a gap: reconcile.
     this.user.on("open", () => this.requestReconcile());
+    this.trigger?.start();
     this.market.start();
     this.user.start();
     this.heartbeat();
@@ -377,7 +404,10 @@ class MarketFeed {
       venueAtMs,
       receivedAtMs,
     });
-    if (snapshot) this.conflator.offer(snapshot, systemScheduler.now());
+    if (!snapshot) return;
+    // The hot path: every book, before conflation (numbered as the next signal will most likely be).
+    this.trigger?.offer({ seq: this.seq + 1, ...snapshot });
+    this.conflator.offer(snapshot, systemScheduler.now());
   }
 
   /**
@@ -428,7 +458,7 @@ class MarketFeed {
           this.log.warn({ slug: this.input.slug, tradeId: event.tradeId }, "trade without a leg of ours");
         }
         for (const fill of fills) {
-          const key = fillKey(fill);
+          const key = fillSightingKey(fill);
           if (this.seenFills.has(key)) continue;
           this.seenFills.add(key);
           this.pendingFills.push(fill);
@@ -499,7 +529,7 @@ class MarketFeed {
             );
           }
           // What the reconcile reports need not come again from the channel at the same status.
-          for (const fill of snapshot.fills) this.seenFills.add(fillKey(fill));
+          for (const fill of snapshot.fills) this.seenFills.add(fillSightingKey(fill));
           // Fills batched before this read go out before it.
           this.flushBatches();
           this.enqueue({ name: SIGNALS.reconcile, payload: snapshot, count: 1 });
@@ -644,6 +674,7 @@ class MarketFeed {
   }
 
   private async shutdown(): Promise<void> {
+    this.trigger?.stop();
     this.conflator.close();
     if (this.endReason === "ended") {
       // Fills already received must not be lost at a normal end; give them a bounded chance to go out.
@@ -685,6 +716,7 @@ class MarketFeed {
       lastReconcileAtMs: this.lastReconcileAtMs,
       framesReceived: this.framesBefore + this.framesThisAttempt,
       conflation: this.conflator.stats,
+      ...(this.trigger ? { entry: { ...this.trigger.stats } } : {}),
       frames: { market: this.marketStats.snapshot(), user: this.userStats.snapshot() },
       reconnects: { market: this.market.stats.reconnects, user: this.user.stats.reconnects },
     };
@@ -785,6 +817,17 @@ export function createStreamingActivities(
 }
 
 export type StreamingActivities = ReturnType<typeof createStreamingActivities>;
+
+/** The production `update` dependency (armed entry): an Update through a Temporal client, awaited to completion. */
+export function updateThrough(client: Pick<Client, "workflow">): UpdateFn {
+  return (workflowId, updateName, arg, updateId) =>
+    client.workflow.getHandle(workflowId).executeUpdate(updateName, { args: [arg], updateId });
+}
+
+/** The production `query` dependency (armed entry). */
+export function queryThrough(client: Pick<Client, "workflow">): QueryFn {
+  return (workflowId, queryName) => client.workflow.getHandle(workflowId).query(queryName);
+}
 
 /** The production `signal` dependency: signals through a Temporal client. */
 export function signalThrough(client: Pick<Client, "workflow">): SignalFn {

@@ -7,7 +7,9 @@
  */
 import { type Micros, mulMicros, type Rounding } from "../money";
 import type { ProtocolEvent } from "../protocol/frames";
-import type { PriceLevel, Side } from "../protocol/market";
+import type { PriceLevel } from "../protocol/market";
+import type { Side } from "../protocol/vocabulary";
+import { comparePrices, insertAt, levelIndex } from "./levels";
 
 interface Sweep {
   /** Shares the book can fill, at most the shares asked for. */
@@ -38,9 +40,8 @@ export interface SellProceeds {
 }
 
 /**
- * One side of a book as parallel arrays sorted from worst to best price, so the best level is last. Most
- * updates land near the top of the book, where inserting or removing moves the fewest elements (the venue
- * lists its snapshots the same way: bids ascending, asks descending).
+ * One side of a book as parallel arrays sorted from worst to best price, so the best level is last
+ * (./levels.ts, the sorted levels shared with the simulator's matching engine).
  */
 class BookSide {
   private prices: Micros[] = [];
@@ -50,24 +51,12 @@ class BookSide {
 
   /** Negative when `a` is a worse price than `b` for this side. */
   private compare(a: Micros, b: Micros): number {
-    return this.isBid ? a - b : b - a;
-  }
-
-  /** Index of `price`, or of where it would be inserted. */
-  private search(price: Micros): number {
-    let low = 0;
-    let high = this.prices.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.compare(this.prices[mid]!, price) < 0) low = mid + 1;
-      else high = mid;
-    }
-    return low;
+    return comparePrices(this.isBid, a, b);
   }
 
   /** Sets the total size at `price`; 0 removes the level. */
   set(price: Micros, size: Micros): void {
-    const index = this.search(price);
+    const index = levelIndex(this.prices, price, this.isBid);
     const exists = this.prices[index] === price;
     if (size === 0) {
       if (exists) {
@@ -77,8 +66,8 @@ class BookSide {
     } else if (exists) {
       this.sizes[index] = size;
     } else {
-      this.prices.splice(index, 0, price);
-      this.sizes.splice(index, 0, size);
+      insertAt(this.prices, index, price);
+      insertAt(this.sizes, index, size);
     }
   }
 

@@ -5,6 +5,7 @@
 import path from "node:path";
 import { type Command, Option } from "commander";
 import { installTemporalRuntime } from "../../workers/runtime";
+import { runWorkerProcess } from "../../workers/shutdown";
 import { startStreamingWorker } from "../../workers/streaming-worker";
 import { paperWalletKey } from "../../workers/wallet";
 import { startWorkflowWorker } from "../../workers/workflow-worker";
@@ -68,49 +69,6 @@ function tradingKey(config: Config, paper: boolean): string {
   );
 }
 
-/** Stops on SIGINT/SIGTERM: returns a promise that resolves on the first of them. */
-function untilSignalled(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (sig: string) => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-      resolve(sig);
-    };
-    const onInt = () => stop("SIGINT");
-    const onTerm = () => stop("SIGTERM");
-    process.on("SIGINT", onInt);
-    process.on("SIGTERM", onTerm);
-  });
-}
-
-/**
- * A worker started by `ballast start` has an IPC channel to it: when that closes, the parent is gone
- * (killed, even with SIGKILL), and the worker stops rather than run on as an orphan. Undefined when
- * there is no such channel.
- */
-function untilParentGone(): Promise<string> | undefined {
-  if (!process.send) return undefined;
-  // The channel alone must not keep this process alive.
-  process.channel?.unref();
-  return new Promise((resolve) => {
-    if (!process.connected) return resolve("parent gone");
-    process.once("disconnect", () => resolve("parent gone"));
-  });
-}
-
-/** Runs a worker until a signal, its end, or (under `ballast start`) its parent's end. */
-async function runWorker(worker: { done: Promise<void>; shutdown(): Promise<void> }): Promise<void> {
-  const parentGone = untilParentGone();
-  const why = await Promise.race([
-    untilSignalled(),
-    worker.done.then(() => "done"),
-    ...(parentGone ? [parentGone] : []),
-  ]);
-  // Orphaned: drain if Temporal lets it, but do not linger.
-  if (why === "parent gone") setTimeout(() => process.exit(1), 10_000).unref();
-  await worker.shutdown();
-}
-
 export function addWorkerCommands(program: Command): void {
   program
     .command("worker")
@@ -121,7 +79,9 @@ export function addWorkerCommands(program: Command): void {
       const config = loadConfig();
       const logger = processLogger(config, "worker", logFormatOf(opts, config));
       installTemporalRuntime(logger);
-      await runWorker(await startWorkflowWorker(config, tradingKey(config, Boolean(opts.paper)), logger));
+      await runWorkerProcess(
+        await startWorkflowWorker(config, tradingKey(config, Boolean(opts.paper)), logger),
+      );
     });
 
   program
@@ -133,7 +93,9 @@ export function addWorkerCommands(program: Command): void {
       const config = loadConfig();
       const logger = processLogger(config, "streamer", logFormatOf(opts, config));
       installTemporalRuntime(logger);
-      await runWorker(await startStreamingWorker(config, tradingKey(config, Boolean(opts.paper)), logger));
+      await runWorkerProcess(
+        await startStreamingWorker(config, tradingKey(config, Boolean(opts.paper)), logger),
+      );
     });
 
   program

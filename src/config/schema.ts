@@ -85,6 +85,12 @@ const ConfigFields = z.object({
       maxRebalanceTrades: int().pipe(z.number().min(0)).default(5),
       /** New positions per market window at most (not in the seed: a budget guard). */
       maxPositionsPerWindow: int().pipe(z.number().min(0)).default(5),
+      /**
+       * How an opportunity becomes orders. child: the session detects it on a signalled book and starts
+       * a position child. armed: the session keeps one position started ahead of need, the streaming
+       * worker detects on every book and sends that position an `execute` Update (README, "The hot path").
+       */
+      entryPath: z.enum(["child", "armed"], { error: "must be child or armed" }).default("child"),
     })
     .prefault({}),
   /** Active two-sided quoting for maker rebates (seed 004). */
@@ -170,14 +176,14 @@ const ConfigFields = z.object({
   log: z
     .object({
       level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+      /** pretty or json; unset: pretty on a terminal, JSON elsewhere (`--log-format` overrides it). */
+      format: z.enum(["pretty", "json"], { error: "must be pretty or json" }).optional(),
     })
     .prefault({}),
   /**
    * The port of the process's Prometheus `/metrics` endpoint (9464, the OpenTelemetry Prometheus
    * exporter's usual port); docker-compose.yml's Prometheus scrapes it on each Ballast service. The
    * endpoint itself comes with the metrics work: until then nothing listens there.
-      /** pretty or json; unset: pretty on a terminal, JSON elsewhere (`--log-format` overrides it). */
-      format: z.enum(["pretty", "json"], { error: "must be pretty or json" }).optional(),
    */
   metrics: z
     .object({
@@ -219,6 +225,7 @@ export const ENV_VARS: Readonly<Record<string, readonly string[]>> = {
   ALLOW_PARTIAL_REBALANCE: ["arbitrage", "allowPartialRebalance"],
   MAX_REBALANCE_TRADES: ["arbitrage", "maxRebalanceTrades"],
   MAX_POSITIONS_PER_WINDOW: ["arbitrage", "maxPositionsPerWindow"],
+  ARB_ENTRY_PATH: ["arbitrage", "entryPath"],
 
   QUOTE_OFFSET_TICKS: ["quoting", "quoteOffsetTicks"],
   IMPROVE_WHEN_SPREAD_TICKS: ["quoting", "improveWhenSpreadTicks"],
@@ -268,6 +275,6 @@ export const ENV_VARS: Readonly<Record<string, readonly string[]>> = {
   DATABASE_URL: ["database", "url"],
   BALLAST_DATA_DIR: ["database", "dataDir"],
   LOG_LEVEL: ["log", "level"],
+  LOG_FORMAT: ["log", "format"],
   METRICS_PORT: ["metrics", "port"],
 };
-  LOG_FORMAT: ["log", "format"],

@@ -15,7 +15,8 @@
  */
 import type { Pool } from "pg";
 import { formatMicros, type Micros, parseMicros } from "../money";
-import { tradeStatusTransitions } from "../protocol/trade-status";
+import { type TradeStatus, tradeStatusTransitions } from "../protocol/trade-status";
+import type { OrderType, Side } from "../protocol/vocabulary";
 
 export type PositionStatus = "OPEN" | "BALANCED" | "IMBALANCED" | "RESOLVED" | "ABANDONED" | "UNRESOLVED";
 export type RebalanceAction = "SELL_YES" | "SELL_NO" | "BUY_YES" | "BUY_NO";
@@ -24,10 +25,6 @@ export type RebalanceState = "not_needed" | "pending" | "completed" | "failed";
 export type RebalanceTradeStatus = "SUCCESS" | "FAILED" | "PARTIAL";
 /** YES is the Up outcome, NO the Down outcome. */
 export type Outcome = "YES" | "NO";
-export type OrderSide = "BUY" | "SELL";
-export type OrderType = "GTC" | "GTD" | "FOK" | "FAK";
-/** The venue's trade status: MATCHED → (RETRYING) → MINED → CONFIRMED, or FAILED (both terminal). */
-export type FillStatus = "MATCHED" | "MINED" | "CONFIRMED" | "RETRYING" | "FAILED";
 
 /** A position's current state (trades row). Resolution is written by resolvePosition. */
 export interface PositionRecord {
@@ -164,7 +161,7 @@ export interface OrderRecord {
   id: string;
   market: string;
   tokenId: string;
-  side: OrderSide;
+  side: Side;
   price: Micros;
   size: Micros;
   orderType: OrderType;
@@ -197,12 +194,12 @@ export interface FillRecord {
   orderId: string;
   market: string;
   tokenId: string;
-  side: OrderSide;
+  side: Side;
   role: "MAKER" | "TAKER";
   price: Micros;
   size: Micros;
   fee: Micros;
-  status: FillStatus;
+  status: TradeStatus;
   matchedAtMs: number;
   /** Defaults to now. */
   updatedAtMs?: number | null;
@@ -214,7 +211,7 @@ export interface StoredFill extends Required<FillRecord> {
 
 export interface FillUpsertResult {
   /** The status stored after the call (a stale status leaves the newer one in place). */
-  status: FillStatus;
+  status: TradeStatus;
   /** Whether this call inserted the fill or moved its status on (as the venue's lifecycle allows). */
   changed: boolean;
 }
@@ -540,7 +537,7 @@ function fillStatusReplacesSql(next: string, current: string): string {
 }
 
 export async function upsertFill(pool: Pool, f: FillRecord): Promise<FillUpsertResult> {
-  const { rows } = await pool.query<{ status: FillStatus }>(
+  const { rows } = await pool.query<{ status: TradeStatus }>(
     `INSERT INTO fills AS t (trade_id, order_id, market, token_id, side, role, price, size, fee, status,
         matched_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7::numeric, $8::numeric, $9::numeric, $10, $11::timestamptz,
@@ -569,7 +566,7 @@ export async function upsertFill(pool: Pool, f: FillRecord): Promise<FillUpsertR
     ],
   );
   if (rows[0]) return { status: rows[0].status, changed: true };
-  const current = await pool.query<{ status: FillStatus }>(
+  const current = await pool.query<{ status: TradeStatus }>(
     "SELECT status FROM fills WHERE trade_id = $1 AND order_id = $2",
     [f.tradeId, f.orderId],
   );

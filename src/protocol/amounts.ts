@@ -34,13 +34,14 @@
  * `invalid amount for a marketable BUY order ($0.95), min size: $1`, the amount printed without trailing
  * zeros — quoted from the venue in public trading bots' code and logs ("($0.7)", "($0.03)", "($0.996)";
  * PolyApiException texts). Some 2026 quotes read `min size: 1` without the dollar sign; Ballast's
- * classifier (activities/exchange/errors.ts) takes both.
+ * classifier (src/polymarket/errors.ts) takes both.
  *
  * Tick: a limit order's implied price must be a multiple of the tick, within [tick, 1 − tick]
  * (`… breaks minimum tick size rule: 0.01`). A marketable order's implied price is not held to the tick
  * (the venue checks its amounts' precision instead): it is the order's limit.
  */
 import { formatMicros, type Micros, ONE } from "../money";
+import type { Side } from "./vocabulary";
 
 /** Order sizes carry two decimals: every order size is a multiple of 0.01 share. */
 export const SHARE_LOT: Micros = 10_000;
@@ -56,8 +57,6 @@ export const MARKETABLE_TAKER_STEP: Micros = 100;
 
 /** The ticks the official client can round for (the keys of its ROUNDING_CONFIG). */
 export const TICK_SIZES: ReadonlySet<Micros> = new Set([100_000, 10_000, 5_000, 2_500, 1_000, 100]);
-
-export type OrderSide = "BUY" | "SELL";
 
 /** FAK and FOK take liquidity on arrival and never rest: the venue calls them market orders. */
 export function isMarketable(orderType: string): boolean {
@@ -88,7 +87,7 @@ export function limitAmountDecimals(tickSize: Micros): number {
 
 /** What an order decides: side, limit price, shares, the market's tick, and whether it takes liquidity now. */
 export interface OrderDecision {
-  side: OrderSide;
+  side: Side;
   /** The limit price in micros: a multiple of `tickSize` within [tick, 1 − tick]. */
   price: Micros;
   /** Shares wanted (BUY) or offered (SELL), a positive multiple of SHARE_LOT. */
@@ -183,7 +182,7 @@ export function orderAmounts(decision: OrderDecision): OrderAmounts {
 
 /** A signed order's amounts as the venue receives them (wire amounts may exceed 2^53: bigint accepted). */
 export interface SignedAmounts {
-  side: OrderSide;
+  side: Side;
   makerAmount: Micros | bigint;
   takerAmount: Micros | bigint;
   /** The market's tick when the order arrives. */

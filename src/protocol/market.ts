@@ -11,6 +11,7 @@
  */
 import { z } from "zod";
 import { DecimalError, type Micros, parseMicros } from "../money";
+import { SIDES, type Side } from "./vocabulary";
 
 // ---------------------------------------------------------------------------------------------------------
 // Wire primitives
@@ -43,9 +44,8 @@ export const idString = z.string().min(1);
 /** Epoch time as a string of digits (the venue never sends it as a JSON number on the websocket). */
 export const epochString = z.string().regex(/^\d{1,15}$/, "expected an epoch time as a string of digits");
 
-export const sideSchema = z.enum(["BUY", "SELL"]);
-/** Order side; on a book, BUY is the bid side and SELL the ask side. */
-export type Side = z.infer<typeof sideSchema>;
+/** A side on the wire ("BUY" or "SELL"): {@link Side}. */
+export const sideSchema = z.enum(SIDES);
 
 /** Fee rates arrive as whole basis points in a string ("0"). */
 export const bpsString = z

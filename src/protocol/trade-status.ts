@@ -19,10 +19,11 @@
  * ends on the same status (its terminal status if seen, else the most advanced one). A reorg after MINED
  * (MINED → RETRYING → MINED) is therefore not tracked: the trade stays MINED until CONFIRMED or FAILED.
  */
-import type { TradeStatus } from "../session/messages";
 
-/** Every trade status, in lifecycle order. */
-export const TRADE_STATUSES: readonly TradeStatus[] = ["MATCHED", "RETRYING", "MINED", "CONFIRMED", "FAILED"];
+/** Every trade status, in lifecycle order (the one list: the user channel's schema validates with it too). */
+export const TRADE_STATUSES = ["MATCHED", "RETRYING", "MINED", "CONFIRMED", "FAILED"] as const;
+/** The venue's trade status, declared once (src/session/messages.ts and the simulator re-export it). */
+export type TradeStatus = (typeof TRADE_STATUSES)[number];
 
 const PROGRESS: Readonly<Record<TradeStatus, number>> = {
   MATCHED: 0,

@@ -12,12 +12,13 @@ import {
   microsString,
   nonEmpty,
   optionalEpochString,
-  type Side,
   type Stamped,
   sideSchema,
   stamped,
   toMicros,
 } from "./market";
+import { TRADE_STATUSES, type TradeStatus } from "./trade-status";
+import { ORDER_TYPES, type OrderType, type Side, type TraderSide } from "./vocabulary";
 
 // ---------------------------------------------------------------------------------------------------------
 // order
@@ -68,8 +69,6 @@ const sizeMatchedSchema = z.string().transform((text, ctx) => (text === "" ? 0 :
 
 export const ORDER_UPDATE_TYPES = ["PLACEMENT", "UPDATE", "CANCELLATION"] as const;
 export type OrderUpdateType = (typeof ORDER_UPDATE_TYPES)[number];
-export const ORDER_TYPES = ["GTC", "GTD", "FOK", "FAK"] as const;
-export type OrderType = (typeof ORDER_TYPES)[number];
 
 export interface OrderEvent extends Stamped {
   type: "order";
@@ -151,10 +150,8 @@ export type OrderMessage = z.input<typeof orderSchema>;
 // ---------------------------------------------------------------------------------------------------------
 // trade
 
-export const TRADE_STATUSES = ["MATCHED", "MINED", "CONFIRMED", "RETRYING", "FAILED"] as const;
-/** MATCHED → MINED → CONFIRMED on the happy path; RETRYING while the operator resubmits; FAILED is final. */
-export type TradeStatus = (typeof TRADE_STATUSES)[number];
-export type TraderSide = "TAKER" | "MAKER";
+// Statuses: MATCHED → MINED → CONFIRMED on the happy path; RETRYING while the operator resubmits; FAILED is
+// final (trade-status.ts).
 
 /** A resting order the taker matched against. */
 export interface MakerOrder {
@@ -164,7 +161,7 @@ export interface MakerOrder {
   /** May be the complementary token of the trade's `assetId` (a mint or merge match). */
   assetId: string;
   outcome: string | undefined;
-  /** Sent by newer venue versions only; see makerSide(). */
+  /** Sent by newer venue versions only; see makerSide() in fills.ts. */
   side: Side | undefined;
   /** This maker order's own price, on its own token. */
   price: Micros;
@@ -273,72 +270,3 @@ export const tradeSchema = z
 export type TradeMessage = z.input<typeof tradeSchema>;
 
 export type UserEvent = OrderEvent | TradeEvent;
-
-// ---------------------------------------------------------------------------------------------------------
-// Our fills
-
-/** One of our orders' share of a trade. */
-export interface OurFill {
-  tradeId: string;
-  orderId: string;
-  role: TraderSide;
-  /** The token our order traded, which for a maker leg may differ from the trade's `assetId`. */
-  assetId: string;
-  side: Side;
-  /** Our order's execution price on its own token. */
-  price: Micros;
-  size: Micros;
-  feeRateBps: number | undefined;
-}
-
-function opposite(side: Side): Side {
-  return side === "BUY" ? "SELL" : "BUY";
-}
-
-/**
- * A maker order's side. Older payloads omit it; it then follows from the match type. On the taker's token
- * the maker took the other side (a plain cross). On the complementary token the maker did the same as the
- * taker: two BUYs of YES and NO mint a pair, two SELLs merge one.
- */
-export function makerSide(trade: TradeEvent, maker: MakerOrder): Side {
-  if (maker.side) return maker.side;
-  return maker.assetId === trade.assetId ? opposite(trade.side) : trade.side;
-}
-
-/**
- * Our legs of a trade: the taker leg when the taker order is ours (the trade's own token, side, price and
- * size), and every maker leg whose order is ours (that maker order's token, price and matched amount; the
- * token may be the other outcome's, and the price is then on that token, not the trade's).
- *
- * Both kinds are returned when we are on both sides of a match. The venue repeats a trade at each status
- * change, so consumers should key fills by (tradeId, orderId).
- */
-export function ourFillsFromTrade(trade: TradeEvent, ourOrderIds: ReadonlySet<string>): OurFill[] {
-  const fills: OurFill[] = [];
-  if (ourOrderIds.has(trade.takerOrderId)) {
-    fills.push({
-      tradeId: trade.tradeId,
-      orderId: trade.takerOrderId,
-      role: "TAKER",
-      assetId: trade.assetId,
-      side: trade.side,
-      price: trade.price,
-      size: trade.size,
-      feeRateBps: trade.feeRateBps,
-    });
-  }
-  for (const maker of trade.makerOrders) {
-    if (!ourOrderIds.has(maker.orderId)) continue;
-    fills.push({
-      tradeId: trade.tradeId,
-      orderId: maker.orderId,
-      role: "MAKER",
-      assetId: maker.assetId,
-      side: makerSide(trade, maker),
-      price: maker.price,
-      size: maker.matchedAmount,
-      feeRateBps: maker.feeRateBps,
-    });
-  }
-  return fills;
-}

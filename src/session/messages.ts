@@ -4,15 +4,18 @@
  * the workflows consume them. Kept free of Temporal imports so activities and workflows share it.
  */
 import type { Micros } from "../money";
+import type { PriceLevel } from "../protocol/market";
+import type { TradeStatus } from "../protocol/trade-status";
+import type { Side } from "../protocol/vocabulary";
 
-export type Side = "BUY" | "SELL";
+/** The venue's order side, declared once in src/protocol/vocabulary.ts (a type: erased, workflow-safe). */
+export type { Side };
 export type Outcome = "UP" | "DOWN";
-export type TradeStatus = "MATCHED" | "MINED" | "CONFIRMED" | "RETRYING" | "FAILED";
-
-export interface PriceLevel {
-  price: Micros;
-  size: Micros;
-}
+/**
+ * A book's price level and a trade's status, declared once in src/protocol/market.ts and
+ * src/protocol/trade-status.ts (types: erased, workflow-safe).
+ */
+export type { PriceLevel, TradeStatus };
 
 /** Top of one token's book, best level first on each side. */
 export interface BookTop {
@@ -86,7 +89,28 @@ export const QUERIES = {
 export const UPDATES = {
   halt: "halt",
   resume: "resume",
+  /** Streaming worker → an armed position: this book shows an arbitrage, execute it. */
+  execute: "execute",
 } as const;
+
+/**
+ * The hot path's trigger (ARB_ENTRY_PATH=armed): the streaming worker saw an arbitrage on this book.
+ * The armed position re-validates it with the same pure code; a rejected request writes no history.
+ */
+export interface ExecuteRequest {
+  book: MarketBookSnapshot;
+  /** When the streaming worker detected it (epoch ms, its clock): the telemetry's detection time. */
+  detectedAtMs: number;
+}
+
+export interface ExecuteResult {
+  positionId: string;
+  /** The legs' sizes and limit prices as decided (micros). */
+  upShares: Micros;
+  downShares: Micros;
+  upLimitPrice: Micros;
+  downLimitPrice: Micros;
+}
 
 /** The deployment's operator state, held by its `control` workflow (`ballast status` shows it). */
 export interface ControlView {

@@ -18,6 +18,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Micros } from "../money";
+import { parseWindowLabel, windowLabel, windowSlug } from "../polymarket/slugs";
 import type { Seed } from "./model/rng";
 import type { Asset, MarketStatus, VenueMarket } from "./types";
 
@@ -38,42 +39,12 @@ export const MARKET_PARAMS = {
 export const DEFAULT_WINDOW_MS = 900_000;
 export const DEFAULT_LIST_AHEAD = 2;
 
-const UNITS: readonly [number, string][] = [
-  [86_400_000, "d"],
-  [3_600_000, "h"],
-  [60_000, "m"],
-  [1_000, "s"],
-];
-
-/** "15m" for 900000, "5m", "2m", "1h", "4h", "1d", "30s". Throws for a non-whole-second window. */
-export function windowLabel(windowMs: number): string {
-  if (!Number.isSafeInteger(windowMs) || windowMs <= 0) {
-    throw new RangeError(`window must be a positive integer of ms, got ${windowMs}`);
-  }
-  for (const [unit, suffix] of UNITS) {
-    if (windowMs % unit === 0) return `${windowMs / unit}${suffix}`;
-  }
-  throw new RangeError(`window must be whole seconds, got ${windowMs} ms`);
-}
-
-/** Inverse of {@link windowLabel}: "15m" → 900000; undefined if not a label. */
-export function parseWindowLabel(label: string): number | undefined {
-  const m = /^(\d+)([smhd])$/.exec(label);
-  if (!m) return undefined;
-  const unit = UNITS.find(([, s]) => s === m[2]);
-  const n = Number(m[1]);
-  if (!unit || n <= 0) return undefined;
-  return n * unit[0];
-}
+/** Window labels are Polymarket's naming, shared with the market-data activities (src/polymarket/slugs.ts). */
+export { parseWindowLabel, windowLabel };
 
 /** Start of the window containing `ms`. */
 export function windowStartMs(ms: number, windowMs: number): number {
   return Math.floor(ms / windowMs) * windowMs;
-}
-
-export function marketSlug(asset: Asset, windowMs: number, startMs: number): string {
-  if (startMs % 1000 !== 0) throw new RangeError(`window start must be whole seconds, got ${startMs}`);
-  return `${asset.toLowerCase()}-updown-${windowLabel(windowMs)}-${startMs / 1000}`;
 }
 
 export interface ParsedSlug {
@@ -143,7 +114,8 @@ function buildMarket(
   startMs: number,
   listAhead: number,
 ): VenueMarket {
-  const slug = marketSlug(asset, windowMs, startMs);
+  // Whole seconds: venueMarket checked that startMs is a multiple of windowMs, itself whole seconds.
+  const slug = windowSlug(asset, windowMs, startMs);
   return {
     asset,
     slug,

@@ -12,9 +12,12 @@
  * Prices, sizes and balances are micros (see src/money.ts).
  */
 import type { Micros } from "../money";
+import type { PriceLevel } from "../protocol/market";
+import type { TradeStatus } from "../protocol/trade-status";
+import type { OrderType, Side } from "../protocol/vocabulary";
 
-export type Side = "BUY" | "SELL";
-export type OrderType = "GTC" | "GTD" | "FOK" | "FAK";
+/** The venue's vocabulary is the one every layer shares (src/protocol/vocabulary.ts, trade-status.ts). */
+export type { OrderType, Side, TradeStatus };
 export type Asset = "BTC" | "ETH" | "SOL" | "XRP";
 
 /** One up/down window of one asset: a binary market with two outcome tokens. */
@@ -85,8 +88,6 @@ export interface SubmitResult {
   takingAmount: Micros;
 }
 
-export type TradeStatus = "MATCHED" | "MINED" | "CONFIRMED" | "RETRYING" | "FAILED";
-
 export interface MakerFill {
   orderId: string;
   owner: string;
@@ -123,10 +124,8 @@ export interface VenueTrade {
   transactionHash: string;
 }
 
-export interface BookLevel {
-  price: Micros;
-  size: Micros;
-}
+/** One price level of a book (src/protocol/market.ts PriceLevel). */
+export type BookLevel = PriceLevel;
 
 export interface BookSnapshot {
   market: string;

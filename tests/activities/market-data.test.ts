@@ -3,8 +3,8 @@
  * longer lists still resolves.
  */
 
-import { toMarketWinner } from "../../activities/exchange/exchange";
 import { createMarketDataActivities } from "../../activities/market-data";
+import { toMarketWinner } from "../../src/polymarket/conversions";
 
 const SLUG = "btc-updown-15m-1767225600";
 const CONDITION = "0xcondition";

@@ -32,6 +32,7 @@ describe("configuration", () => {
       allowPartialRebalance: true,
       maxRebalanceTrades: 5,
       maxPositionsPerWindow: 5,
+      entryPath: "child",
     });
     expect(c.quoting).toMatchObject({
       quoteOffsetTicks: 0,

@@ -9,8 +9,9 @@ import {
   type PlacedOrder,
   type PlaceOrderRequest,
 } from "../../activities/exchange/activities";
-import { createExchange, Exchange, type OrderIntent } from "../../activities/exchange/exchange";
 import { parseMicros } from "../../src/money";
+import { createExchange, Exchange } from "../../src/polymarket/exchange";
+import type { OrderIntent } from "../../src/polymarket/types";
 import type { VenueMarket } from "../../src/venue/types";
 import { startTestVenue, type TestVenue } from "../helpers/venue";
 import { FakeVenue, reply } from "./fake-venue";

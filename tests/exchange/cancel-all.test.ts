@@ -5,8 +5,8 @@
  */
 import { Wallet } from "ethers";
 import { createExchangeActivities } from "../../activities/exchange/activities";
-import { createExchange, type Exchange } from "../../activities/exchange/exchange";
 import { parseMicros } from "../../src/money";
+import { createExchange, type Exchange } from "../../src/polymarket/exchange";
 import type { VenueMarket } from "../../src/venue/types";
 import { startTestVenue, type TestVenue } from "../helpers/venue";
 

@@ -1,4 +1,5 @@
 import { ApiError } from "@polymarket/clob-client-v2";
+import { toApplicationFailure } from "../../activities/exchange/failures";
 import {
   BelowMinimumSize,
   classifyClientError,
@@ -13,11 +14,10 @@ import {
   parseRetryAfterMs,
   RateLimited,
   Rejected,
-  toApplicationFailure,
   Unauthorized,
   UnknownOutcome,
   VenueUnavailable,
-} from "../../activities/exchange/errors";
+} from "../../src/polymarket/errors";
 
 const NOW = Date.parse("2026-05-01T12:00:00Z");
 

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
 import { getContractConfig, OrderBuilder, Side } from "@polymarket/clob-client-v2";
 import { type HDNodeWallet, TypedDataEncoder, verifyTypedData, Wallet } from "ethers";
+import { parseMicros } from "../../src/money";
 import {
   BelowMinimumSize,
   InsufficientBalance,
@@ -13,16 +14,14 @@ import {
   UnknownOutcome,
   VenueError,
   VenueUnavailable,
-} from "../../activities/exchange/errors";
-import {
-  type ApiCredentials,
-  createExchange,
-  Exchange,
-  type ExchangeOptions,
-  type OrderIntent,
-  type SignedVenueOrder,
-} from "../../activities/exchange/exchange";
-import { parseMicros } from "../../src/money";
+} from "../../src/polymarket/errors";
+import { createExchange, Exchange } from "../../src/polymarket/exchange";
+import type {
+  ApiCredentials,
+  ExchangeOptions,
+  OrderIntent,
+  SignedVenueOrder,
+} from "../../src/polymarket/types";
 import { expectedL2Signature, FakeVenue, type RecordedRequest, reply } from "./fake-venue";
 
 const TOKEN = "71321045679252212594626385532706912750332728571942532289631379312455583992563";

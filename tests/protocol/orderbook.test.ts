@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { BookRegistry, OrderBook } from "../../src/book/orderbook";
 import type { Micros } from "../../src/money";
 import { decodeFrame, type ProtocolEvent } from "../../src/protocol/frames";
-import type { PriceLevel, Side } from "../../src/protocol/market";
+import type { PriceLevel } from "../../src/protocol/market";
+import type { Side } from "../../src/protocol/vocabulary";
 import { asyncApiEventExamples, REST_BOOK_SAMPLE, readSample, sampleJson } from "./samples";
 
 const MARKET_DOC = "polymarket_docs_asyncapi_market_channel.json";

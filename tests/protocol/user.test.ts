@@ -1,10 +1,6 @@
+import { fillKey, ourFills } from "../../src/protocol/fills";
 import { decodeFrame, type ProtocolEvent } from "../../src/protocol/frames";
-import {
-  type OrderEvent,
-  ourFillsFromTrade,
-  parseOrderStatus,
-  type TradeEvent,
-} from "../../src/protocol/user";
+import { type OrderEvent, parseOrderStatus, type TradeEvent } from "../../src/protocol/user";
 import { asyncApiEventExamples, readSample, sampleJson } from "./samples";
 
 const USER_DOC = "polymarket_docs_asyncapi_user_channel.json";
@@ -183,29 +179,33 @@ describe("trade events", () => {
     expect(tradeFrom(docsExample("Trade confirmed")).transactionHash).toBe("0xabc123...");
   });
 
-  describe("ourFillsFromTrade", () => {
+  describe("ourFills (src/protocol/fills.ts)", () => {
     it("returns nothing when no order is ours", () => {
-      expect(ourFillsFromTrade(tradeFrom(realTrade), new Set(["0xother"]))).toEqual([]);
+      expect(ourFills(tradeFrom(realTrade), new Set(["0xother"]))).toEqual([]);
     });
 
     it("returns the taker leg on the trade's token when we are the taker", () => {
-      expect(ourFillsFromTrade(tradeFrom(realTrade), new Set([takerOrderId]))).toEqual([
+      const trade = tradeFrom(realTrade);
+      expect(ourFills(trade, new Set([takerOrderId]))).toEqual([
         {
           tradeId: "f50e8ab2-652d-4dc8-9c82-8e46197fe98d",
           orderId: takerOrderId,
-          role: "TAKER",
-          assetId: yesToken,
+          tokenId: yesToken,
           side: "BUY",
+          role: "TAKER",
           price: 520_000,
           size: 5_000_000,
-          feeRateBps: 0,
+          feeRate: 0,
+          status: trade.status,
+          atMs: trade.matchTimeMs,
         },
       ]);
+      expect(trade.matchTimeMs).toBeGreaterThan(0);
     });
 
     it("returns our maker leg on the same token, on the opposite side of the taker", () => {
-      const [fill] = ourFillsFromTrade(tradeFrom(realTrade), new Set([makerOrderId]));
-      expect(fill).toMatchObject({ role: "MAKER", orderId: makerOrderId, assetId: yesToken, side: "SELL" });
+      const [fill] = ourFills(tradeFrom(realTrade), new Set([makerOrderId]));
+      expect(fill).toMatchObject({ role: "MAKER", orderId: makerOrderId, tokenId: yesToken, side: "SELL" });
     });
 
     it("returns a maker leg on the other outcome's token at that order's own price (a mint)", () => {
@@ -217,32 +217,45 @@ describe("trade events", () => {
           { ...makerOrders[0], order_id: "0xsomeoneElse", matched_amount: "2" },
         ],
       };
-      expect(ourFillsFromTrade(tradeFrom(mint), new Set(["0xourNoBid"]))).toEqual([
+      const trade = tradeFrom(mint);
+      expect(ourFills(trade, new Set(["0xourNoBid"]))).toEqual([
         {
           tradeId: "f50e8ab2-652d-4dc8-9c82-8e46197fe98d",
           orderId: "0xourNoBid",
-          role: "MAKER",
-          assetId: noToken,
+          tokenId: noToken,
           side: "BUY",
+          role: "MAKER",
           price: 480_000,
           size: 5_000_000,
-          feeRateBps: 0,
+          feeRate: 0,
+          status: trade.status,
+          atMs: trade.matchTimeMs,
         },
       ]);
     });
 
     it("uses the maker order's own side when the venue sends it", () => {
       const trade = tradeFrom(docsExample("Trade matched"));
-      const [fill] = ourFillsFromTrade(trade, new Set([trade.makerOrders[0]!.orderId]));
+      const [fill] = ourFills(trade, new Set([trade.makerOrders[0]!.orderId]));
       expect(fill).toMatchObject({ role: "MAKER", side: "SELL", price: 570_000, size: 10_000_000 });
     });
 
     it("returns both legs when we are on both sides of the match", () => {
-      const fills = ourFillsFromTrade(tradeFrom(realTrade), new Set([takerOrderId, makerOrderId]));
+      const fills = ourFills(tradeFrom(realTrade), new Set([takerOrderId, makerOrderId]));
       expect(fills.map((f) => [f.role, f.side])).toEqual([
         ["TAKER", "BUY"],
         ["MAKER", "SELL"],
       ]);
+    });
+
+    it("keys a fill by trade and order, whatever its status", () => {
+      const matched = ourFills(tradeFrom(realTrade), new Set([takerOrderId]))[0]!;
+      const confirmed = ourFills(
+        tradeFrom({ ...realTrade, status: "CONFIRMED" }),
+        new Set([takerOrderId]),
+      )[0]!;
+      expect(fillKey(matched)).toBe(`f50e8ab2-652d-4dc8-9c82-8e46197fe98d:${takerOrderId}`);
+      expect(fillKey(confirmed)).toBe(fillKey(matched));
     });
   });
 });

@@ -223,6 +223,7 @@ describe("sandbox safety of src/strategy/arbitrage", () => {
     "../../fees",
     "../../session/messages",
     "../../protocol/amounts",
+    "../../protocol/fills",
     "../../protocol/trade-status",
   ];
   it.each(files)(
@@ -248,14 +249,21 @@ describe("sandbox safety of src/strategy/arbitrage", () => {
     },
   );
 
-  it.each(["amounts.ts", "trade-status.ts"])("protocol/%s imports only money and message types", (file) => {
-    const src = readFileSync(path.resolve(__dirname, "../../src/protocol", file), "utf8");
-    const specifiers = [...src.matchAll(/from\s+"([^"]+)"/g)].map((x) => x[1]);
-    for (const s of specifiers) expect(["../money", "../session/messages"]).toContain(s);
-    for (const line of src.split("\n").filter((l) => l.includes('"../session/messages"'))) {
-      expect(line.startsWith("import type")).toBe(true);
-    }
-  });
+  it.each(["amounts.ts", "trade-status.ts", "fills.ts", "vocabulary.ts"])(
+    "protocol/%s imports only money, the vocabulary and (as types) messages and events",
+    (file) => {
+      const src = readFileSync(path.resolve(__dirname, "../../src/protocol", file), "utf8");
+      const specifiers = [...src.matchAll(/from\s+"([^"]+)"/g)].map((x) => x[1]);
+      for (const s of specifiers) {
+        expect(["../money", "./vocabulary", "../session/messages", "./user"]).toContain(s);
+      }
+      for (const line of src
+        .split("\n")
+        .filter((l) => l.includes('"../session/messages"') || l.includes('"./user"'))) {
+        expect(line.startsWith("import type")).toBe(true);
+      }
+    },
+  );
 
   it("session/messages is imported for types only", () => {
     for (const file of files) {

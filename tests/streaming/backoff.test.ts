@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { assertBackoffPolicy, fullJitterBackoffMs } from "../../activities/streaming/backoff";
+import { assertBackoffPolicy, fullJitterBackoffMs } from "../../src/polymarket/backoff";
 
 const policy = { baseMs: 500, capMs: 30_000 };
 

@@ -2,14 +2,14 @@ import type { AddressInfo } from "node:net";
 import pino from "pino";
 import type WebSocket from "ws";
 import { WebSocketServer } from "ws";
-import { type BackoffPolicy, fullJitterBackoffMs } from "../../activities/streaming/backoff";
+import { type BackoffPolicy, fullJitterBackoffMs } from "../../src/polymarket/backoff";
 import {
   ChannelClient,
   type ChannelClientEvents,
   type ChannelClientOptions,
   type MarketChannelOptions,
   type ReconnectingInfo,
-} from "../../activities/streaming/channel-client";
+} from "../../src/polymarket/channel-client";
 
 /** FIFO with awaitable reads, so tests wait for what the other side did instead of sleeping. */
 class AsyncQueue<T> {

@@ -1,12 +1,9 @@
 import { BookRegistry } from "../../src/book/orderbook";
+import type { RestTrade } from "../../src/polymarket/types";
+import { fillKey } from "../../src/protocol/fills";
 import { decodeFrame } from "../../src/protocol/frames";
 import type { OrderEvent, TradeEvent } from "../../src/protocol/user";
-import {
-  buildReconcileSnapshot,
-  fillKey,
-  fillsFromTradeEvent,
-  type RestTrade,
-} from "../../src/streaming/fills";
+import { buildReconcileSnapshot, fillSightingKey, fillsFromTradeEvent } from "../../src/streaming/fills";
 import { parseFeedHeartbeatDetails, RESUME_SEQ_MARGIN, resumeLastSeq } from "../../src/streaming/resume";
 import { bookTickSizes, buildBookSnapshot, marketTickSize } from "../../src/streaming/snapshot";
 
@@ -150,10 +147,13 @@ describe("our fills from user-channel trades", () => {
     expect(fillsFromTradeEvent(trade, OURS).map((f) => f.role)).toEqual(["TAKER"]);
   });
 
-  it("keys fills by trade, order and status", () => {
-    const trade = decodeOne<TradeEvent>(tradeMessage({}));
-    const [fill] = fillsFromTradeEvent(trade, OURS);
-    expect(fillKey(fill!)).toBe("trade-1|0xtaker|MATCHED");
+  it("keys a sighting of a fill by the fill (trade and order) and its status", () => {
+    const matched = fillsFromTradeEvent(decodeOne<TradeEvent>(tradeMessage({})), OURS)[0]!;
+    const mined = fillsFromTradeEvent(decodeOne<TradeEvent>(tradeMessage({ status: "MINED" })), OURS)[0]!;
+    expect(fillKey(matched)).toBe("trade-1:0xtaker");
+    expect(fillSightingKey(matched)).toBe("trade-1:0xtaker|MATCHED");
+    expect(fillKey(mined)).toBe(fillKey(matched));
+    expect(fillSightingKey(mined)).not.toBe(fillSightingKey(matched));
   });
 
   it("decodes an order event, its status's reason stripped", () => {
@@ -193,12 +193,18 @@ describe("reconcile snapshots from REST reads", () => {
     status: "CONFIRMED",
     matchTime: 1_767_225_605,
     lastUpdate: 1_767_225_612,
-    traderSide: "TAKER",
+    outcome: "Up",
     owner: OURS,
+    makerAddress: "0xour-wallet",
+    traderSide: "TAKER",
+    transactionHash: undefined,
+    bucketIndex: 0,
     makerOrders: [
       {
         orderId: "0xm",
         owner: "other",
+        makerAddress: "0xother-wallet",
+        outcome: "Up",
         matchedAmount: 5_000_000,
         price: 520_000,
         tokenId: UP,
@@ -245,6 +251,8 @@ describe("reconcile snapshots from REST reads", () => {
             {
               orderId: "0xours",
               owner: OURS,
+              makerAddress: "0xour-wallet",
+              outcome: "Down",
               matchedAmount: 3_000_000,
               price: 480_000,
               tokenId: DOWN,
@@ -295,6 +303,34 @@ describe("reconcile snapshots from REST reads", () => {
         },
       ],
     });
+  });
+
+  it("gives the same fills for a trade read over REST as for the channel's event (one conversion)", () => {
+    const event = decodeOne<TradeEvent>(tradeMessage({ trader_side: "MAKER", status: "MINED" }));
+    const makers = event.makerOrders.map((m) => ({ ...m, owner: OURS }));
+    const rest = restTrade({
+      id: event.tradeId,
+      size: event.size,
+      price: event.price,
+      status: "mined",
+      lastUpdate: 1_767_225_605,
+      traderSide: "MAKER",
+      makerOrders: makers.map((m) => ({
+        orderId: m.orderId,
+        owner: OURS,
+        makerAddress: "0xour-wallet",
+        outcome: "Up",
+        matchedAmount: m.matchedAmount,
+        price: m.price,
+        tokenId: m.assetId,
+        side: m.side,
+        feeRateBps: m.feeRateBps ?? 0,
+      })),
+    });
+    const viaChannel = fillsFromTradeEvent({ ...event, makerOrders: makers }, OURS);
+    const { snapshot } = buildReconcileSnapshot(0, MARKET, OURS, [], [rest, rest]);
+    expect(viaChannel).toHaveLength(1);
+    expect(snapshot.fills).toEqual(viaChannel);
   });
 });
 

@@ -7,8 +7,6 @@ import { OrderType, Side } from "@polymarket/clob-client-v2";
 import { CancelledFailure, WorkflowNotFoundError } from "@temporalio/common";
 import { MockActivityEnvironment } from "@temporalio/testing";
 import { type WebSocket, WebSocketServer } from "ws";
-import { Exchange } from "../../activities/exchange/exchange";
-import type { ChannelLogger } from "../../activities/streaming/channel-client";
 import {
   classifySignalError,
   createStreamingActivities,
@@ -18,6 +16,8 @@ import {
   type StreamMarketInput,
   type StreamMarketResult,
 } from "../../activities/streaming/market-feed";
+import type { ChannelLogger } from "../../src/polymarket/channel-client";
+import { Exchange } from "../../src/polymarket/exchange";
 import type { MarketBookSnapshot, OurFill, PriceLevel, ReconcileSnapshot } from "../../src/session/messages";
 import { SIGNALS, workflowIds } from "../../src/session/messages";
 import type { FeedHeartbeatDetails } from "../../src/streaming/resume";

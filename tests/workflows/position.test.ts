@@ -135,7 +135,7 @@ describe("position workflow (time-skipping, mocked activities)", () => {
       );
       venue.feeRate = 0;
       const i = await input();
-      expect(i.opportunity.upShares).toBe(u(21.75));
+      expect(i.opportunity?.upShares).toBe(u(21.75));
       await run(venue, async () => {
         const h = await start(i);
         await venue.waitFor("upsertTelemetry");

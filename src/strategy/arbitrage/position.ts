@@ -2,7 +2,8 @@
  * The position ledger of one arbitrage position: what each leg holds, paid and received, built only from
  * our fills as the venue reports them (never from what an order asked for, so partial fills are exact).
  *
- * Fills are keyed by `${tradeId}:${orderId}`; the venue repeats a trade at every status change, and a
+ * Fills are keyed by their identity, {@link fillKey} (`${tradeId}:${orderId}`, src/protocol/fills.ts, whatever
+ * the status); the venue repeats a trade at every status change, and a
  * reconcile replays fills read back over REST, so application must be idempotent and order-independent:
  *   - the first non-FAILED sighting of a key applies the fill; later sightings only move its status;
  *   - which status replaces which is the venue's lifecycle, one rule shared with the fills table
@@ -26,8 +27,9 @@
  */
 import { buyFeeInShares, proceedsAfterSell, takerFee } from "../../fees";
 import { divMicros, type Micros, mulMicros, ONE } from "../../money";
+import { fillKey } from "../../protocol/fills";
 import { tradeReleasesShares, tradeStatusReplaces } from "../../protocol/trade-status";
-import type { OurFill, Outcome, Side, TradeStatus } from "../../session/messages";
+import type { OurFill, Outcome } from "../../session/messages";
 import type { MarketRules } from "./types";
 
 export interface LegPosition {
@@ -47,15 +49,10 @@ export interface LegPosition {
   feeShares: Micros;
 }
 
-/** One fill as the ledger recorded it, with the effects it had (all zero when FAILED). */
-export interface AppliedFill {
+/** One fill as the ledger recorded it (its economics and latest status), with the effects it had (all zero when FAILED). */
+export interface AppliedFill
+  extends Pick<OurFill, "side" | "role" | "price" | "size" | "feeRate" | "status"> {
   outcome: Outcome;
-  side: Side;
-  role: "TAKER" | "MAKER";
-  price: Micros;
-  size: Micros;
-  feeRate: Micros;
-  status: TradeStatus;
   /** Effects on its leg while applied. */
   effect: LegPosition;
 }
@@ -63,7 +60,7 @@ export interface AppliedFill {
 export interface PositionLedger {
   up: LegPosition;
   down: LegPosition;
-  /** Every fill seen, keyed by `${tradeId}:${orderId}`. */
+  /** Every fill seen, keyed by {@link fillKey}. */
   fills: Readonly<Record<string, AppliedFill>>;
 }
 
@@ -75,9 +72,8 @@ export function emptyLedger(): PositionLedger {
   return { up: emptyLeg(), down: emptyLeg(), fills: {} };
 }
 
-export function fillKey(fill: Pick<OurFill, "tradeId" | "orderId">): string {
-  return `${fill.tradeId}:${fill.orderId}`;
-}
+/** The ledger's key of a fill: its identity across statuses, defined once in src/protocol/fills.ts. */
+export { fillKey };
 
 export function leg(ledger: PositionLedger, outcome: Outcome): LegPosition {
   return outcome === "UP" ? ledger.up : ledger.down;

@@ -3,10 +3,12 @@
  * (worst first, so the best level is last and popping it is O(1)) plus a map from price to Level, and each
  * Level a FIFO of orders as a doubly linked list (O(1) append, O(1) removal of any order by its node).
  *
- * Finding or creating a level is a binary search (O(log levels)); inserting or dropping a level that is not
- * the best moves at most the levels behind it, and with a few hundred ticks per token that is negligible.
+ * Finding or creating a level is a binary search (O(log levels); src/book/levels.ts, shared with the books
+ * built from the market channel); inserting or dropping a level that is not the best moves at most the
+ * levels behind it, and with a few hundred ticks per token that is negligible.
  * Nothing here scans orders: totals are kept per level as orders are added, filled and removed.
  */
+import { insertAt, levelIndex } from "../../book/levels";
 import type { Micros } from "../../money";
 import type { BookLevel, Side } from "../types";
 
@@ -74,23 +76,6 @@ export class BookSide<T> {
     return this.prices.length;
   }
 
-  /** Positive when `a` is a better price than `b` for this side. */
-  private better(a: Micros, b: Micros): number {
-    return this.isBid ? a - b : b - a;
-  }
-
-  /** Index of `price` in `prices`, or where it would be inserted. */
-  private search(price: Micros): number {
-    let low = 0;
-    let high = this.prices.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.better(this.prices[mid]!, price) < 0) low = mid + 1;
-      else high = mid;
-    }
-    return low;
-  }
-
   best(): Level<T> | undefined {
     const price = this.prices[this.prices.length - 1];
     return price === undefined ? undefined : this.levels.get(price);
@@ -112,9 +97,7 @@ export class BookSide<T> {
     if (!level) {
       level = new Level<T>(price);
       this.levels.set(price, level);
-      const at = this.search(price);
-      if (at === this.prices.length) this.prices.push(price);
-      else this.prices.splice(at, 0, price);
+      insertAt(this.prices, levelIndex(this.prices, price, this.isBid), price);
     }
     return level.push(value, size);
   }
@@ -138,7 +121,7 @@ export class BookSide<T> {
       this.prices.pop();
       return;
     }
-    const at = this.search(price);
+    const at = levelIndex(this.prices, price, this.isBid);
     if (this.prices[at] === price) this.prices.splice(at, 1);
   }
 

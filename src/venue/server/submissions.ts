@@ -17,7 +17,8 @@
 import { z } from "zod";
 import { formatMicros, ONE } from "../../money";
 import { orderDigest } from "../../protocol/order-signing";
-import type { SubmitResult } from "../types";
+import { SIDES } from "../../protocol/vocabulary";
+import type { Side, SubmitResult } from "../types";
 
 export type SubmissionRoute = "POST /order" | "POST /orders";
 
@@ -33,7 +34,7 @@ export interface Submission {
   /** The order's maker (funder) address, lower-case. */
   maker: string | null;
   tokenId: string | null;
-  side: "BUY" | "SELL" | null;
+  side: Side | null;
   /** Decimal pUSD per share, from the signed amounts (more than 6 decimals when off the micro grid). */
   price: string | null;
   /** Decimal shares. */
@@ -61,7 +62,7 @@ export const HoldSchema = z
     /** Only requests of this API key or address. */
     owner: z.string().min(1).optional(),
     /** Only requests with an order on this side. */
-    side: z.enum(["BUY", "SELL"]).optional(),
+    side: z.enum(SIDES).optional(),
   })
   .strict();
 

@@ -1,7 +1,7 @@
+import { windowSlug } from "../../../src/polymarket/slugs";
 import {
   ASSETS,
   marketFromSlug,
-  marketSlug,
   parseSlug,
   parseWindowLabel,
   scheduleWindows,
@@ -31,7 +31,7 @@ describe("window labels and slugs", () => {
 
   it("aligns windows to the epoch and names them by their start second", () => {
     expect(windowStartMs(NOW, 900_000)).toBe(Date.parse("2025-12-31T17:00:00Z"));
-    expect(marketSlug("BTC", 900_000, windowStartMs(NOW, 900_000))).toBe("btc-updown-15m-1767200400");
+    expect(windowSlug("BTC", 900_000, windowStartMs(NOW, 900_000))).toBe("btc-updown-15m-1767200400");
     expect(windowStartMs(NOW, 300_000)).toBe(NOW);
     expect(parseSlug("btc-updown-15m-1767200400")).toEqual({
       asset: "BTC",

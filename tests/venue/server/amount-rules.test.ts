@@ -3,9 +3,9 @@
  * unmodified @polymarket/clob-client-v2 signs and posts.
  */
 import { type ApiError, OrderType, Side } from "@polymarket/clob-client-v2";
-import { OffTick } from "../../../activities/exchange/errors";
-import { createExchange } from "../../../activities/exchange/exchange";
 import { parseMicros } from "../../../src/money";
+import { OffTick } from "../../../src/polymarket/errors";
+import { createExchange } from "../../../src/polymarket/exchange";
 import type { VenueMarket } from "../../../src/venue/types";
 import { newTrader, startTestVenue, type TestVenue, type Trader } from "../../helpers/venue";
 

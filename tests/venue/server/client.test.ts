@@ -3,10 +3,10 @@
  */
 import { type ApiError, Chain, ClobClient, OrderType, Side } from "@polymarket/clob-client-v2";
 import { Wallet } from "ethers";
-import { RateLimited } from "../../../activities/exchange/errors";
-import { createExchange } from "../../../activities/exchange/exchange";
 import { buyFeeInShares } from "../../../src/fees";
 import { parseMicros } from "../../../src/money";
+import { RateLimited } from "../../../src/polymarket/errors";
+import { createExchange } from "../../../src/polymarket/exchange";
 import { decodeFrame } from "../../../src/protocol/frames";
 import type { VenueMarket } from "../../../src/venue/types";
 import {

@@ -7,7 +7,7 @@
  *    `{ error: body, status }` for any other body (text, or an object without `error`), and
  *    `{ error: err.message }` with NO status when no response arrived (timeout, reset, refused).
  *    Response headers are dropped on every path, so Retry-After never reaches the caller; the
- *    adapter (exchange.ts) reads them with an axios interceptor instead.
+ *    adapter reads them with an axios interceptor instead (transport.ts).
  *  - dist/client.cjs `throwIfError`: with `throwOnError: true`, any such object becomes a thrown
  *    `ApiError(message, status, data)` (dist/errors.cjs) where message is the `error` field (or its
  *    JSON) and `data` the whole object. Without it the object is returned as if it were the
@@ -20,10 +20,10 @@
  * Retries: only RateLimited, VenueUnavailable and UnknownOutcome are retryable, and never when the
  * failure belongs to a batch placement (batches are not idempotent as a unit and must never be
  * retried automatically). UnknownOutcome is retryable for a single order only because a retry
- * re-posts the same signed order (same hash), which the venue accepts once.
+ * re-posts the same signed order (same hash), which the venue accepts once. No Temporal here: the
+ * activities turn these errors into failures (activities/exchange/failures.ts).
  */
-import { ApplicationFailure } from "@temporalio/common";
-import { type Micros, parseMicros } from "../../src/money";
+import { type Micros, parseMicros } from "../money";
 
 export type VenueErrorKind =
   | "PostOnlyWouldCross"
@@ -431,22 +431,4 @@ export function classifyOrderEntry(
 /** The non-retryable flag for Temporal: true when retrying the same call cannot help or is unsafe. */
 export function isNonRetryable(error: VenueError): boolean {
   return !error.retryable;
-}
-
-/**
- * The ApplicationFailure an activity should throw for a venue error: typed by kind, flagged
- * non-retryable as above, carrying the details, and honouring the venue's Retry-After.
- */
-export function toApplicationFailure(error: VenueError): ApplicationFailure {
-  const details = error.toJSON();
-  return ApplicationFailure.create({
-    type: error.kind,
-    message: error.message,
-    nonRetryable: isNonRetryable(error),
-    details: [details],
-    ...(details.retryAfterMs !== undefined && error.retryable
-      ? { nextRetryDelay: details.retryAfterMs }
-      : {}),
-    cause: error,
-  });
 }
