@@ -1,6 +1,6 @@
 /**
  * Fuzzing of the frame decoder (src/protocol/frames.ts decodeFrame) and of the channel client
- * (activities/streaming/channel-client.ts) under generated frames: valid ones (the real captured samples,
+ * (src/polymarket/channel-client.ts) under generated frames: valid ones (the real captured samples,
  * alone or in array frames), truncated ones, events of a wrong or unknown type, elements that are not
  * objects, randomly mutated events, huge frames (thousands of events, megabyte fields, deep nesting),
  * random binary, and heartbeats.
@@ -19,7 +19,7 @@
 import type { AddressInfo } from "node:net";
 import type WebSocket from "ws";
 import { WebSocketServer } from "ws";
-import { ChannelClient } from "../../activities/streaming/channel-client";
+import { ChannelClient } from "../../src/polymarket/channel-client";
 import { type DecodeResult, decodeFrame, FrameStats } from "../../src/protocol/frames";
 import { Rng } from "../../src/venue/model/rng";
 import { sampleJson, WS_SAMPLE_TYPES } from "../../tests/protocol/samples";

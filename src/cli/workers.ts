@@ -16,7 +16,7 @@ import { chooseLogFormat, createLogger, jsonRecord, LOG_FORMATS, type LogFormat,
 import { QUERIES } from "../session/messages";
 import { PROJECT_ROOT } from "../temporal/binaries";
 import { connectClient } from "../temporal/client";
-import { startDevServer } from "../temporal/dev-server";
+import { DEV_SERVER_DYNAMIC_CONFIG, startDevServer } from "../temporal/dev-server";
 import { parseWindowLabel, windowLabel } from "../venue/markets";
 import { startVenue } from "../venue/server/app";
 import { errorText, preflight } from "./preflight";
@@ -359,6 +359,8 @@ async function runEmbeddedStack(
       dataDir: path.join(dataDir, "venue", `${windowLabel(config.venue.windowMs)}-seed${seed}`),
     });
     shutdown.add("venue", "the venue simulator", () => venue.close());
+          // Tuned for the hot path (README, "The hot path").
+          dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
     stopIfRequested();
 
     let db: Database | undefined;

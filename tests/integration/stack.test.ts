@@ -69,6 +69,10 @@ describe("the whole stack on the simulator", () => {
   let venue: RunningVenue;
   let config: Config;
   const workers: ChildProcess[] = [];
+  /** ARB_ENTRY_PATH from the environment, to run the whole story through the other entry path. */
+  const ENTRY_PATH: Record<string, string> = process.env.ARB_ENTRY_PATH
+    ? { ARB_ENTRY_PATH: process.env.ARB_ENTRY_PATH }
+    : {};
   const ourKey = Wallet.createRandom().privateKey;
   const ourAddress = new Wallet(ourKey).address.toLowerCase();
 
@@ -89,6 +93,7 @@ describe("the whole stack on the simulator", () => {
       MAX_REBALANCE_WAIT_MS: "10000",
       MAX_POSITIONS_PER_WINDOW: "1",
       LOG_LEVEL: "warn",
+      ...ENTRY_PATH,
     });
     workers.push(child);
     return child;
@@ -112,6 +117,7 @@ describe("the whole stack on the simulator", () => {
         BUDGET_PER_TRADE: "25",
         MAX_REBALANCE_WAIT_MS: "10000",
         MAX_POSITIONS_PER_WINDOW: "1",
+        ...ENTRY_PATH,
       },
     });
   });
