@@ -44,6 +44,15 @@
  *               while the session is forwarding is dropped when the session then continues as new
  *               (a timed-out sample says whether the session continued as new meanwhile).
  *
+ * Entry paths (--entry, default armed): armed — the streamer detects and sends the session's armed
+ * position an `execute` Update; the stages are then venue → receive, receive → detection (in the
+ * streamer), detection → the Update's workflow task, task → placeOrder scheduled (persisted), the eager
+ * activity's start, signing, HTTP, venue. child — the session detects and starts a position child (the
+ * stages above). The dev server gets `npm start`'s dynamic config (DEV_SERVER_DYNAMIC_CONFIG) unless
+ * --default-server. After the durable samples, in the same run, the workers are stopped and a
+ * non-durable baseline runs (bench/latency-baseline.ts: the feed's own code, posting both legs directly;
+ * --baseline-samples N, default min(samples, 200), 0 for none); the ratio of the p50s is printed.
+ *
  * Options: --samples N (or LATENCY_SAMPLES; default 500), --warmup N (default 10), --gap-ms N
  * (default 250), --fills, --window-ms N (default 300000, at least 60000), --server-config KEY=VALUE
  * (repeatable: dynamic config for the dev server, e.g. history.transferProcessorMaxPollRPS=1000 to see

@@ -415,13 +415,21 @@ describe("the whole stack on the simulator", () => {
       const dir = path.join(PROJECT_ROOT, "tests", "fixtures", "histories");
       mkdirSync(dir, { recursive: true });
       // The Temporal CLI's JSON export: the format Worker.runReplayHistory reads back.
-      for (const [name, id] of [
-        ["position", positionId],
-        ["session", sessionId],
-        ["feed", workflowIds.feed(market.slug)],
-        ["scheduler", workflowIds.scheduler("BTC")],
-        ["control", workflowIds.control(config.temporal.taskQueue)],
-      ]) {
+      // Through the armed entry path: its position, session and feed as `*-armed.json` (the rest is the same).
+      const armed = ENTRY_PATH.ARB_ENTRY_PATH === "armed";
+      for (const [name, id] of armed
+        ? [
+            ["position-armed", positionId],
+            ["session-armed", sessionId],
+            ["feed-armed", workflowIds.feed(market.slug)],
+          ]
+        : [
+            ["position", positionId],
+            ["session", sessionId],
+            ["feed", workflowIds.feed(market.slug)],
+            ["scheduler", workflowIds.scheduler("BTC")],
+            ["control", workflowIds.control(config.temporal.taskQueue)],
+          ]) {
         const shown = spawnSync(
           temporalCliPath(),
           ["workflow", "show", "--address", env.address, "--workflow-id", id as string, "--output", "json"],
