@@ -130,7 +130,9 @@ export class EntryTrigger {
             { slug: this.slug, positionId: target, seq: book.seq },
             "armed position executing",
           );
-          if (this.armedId === target) this.armedId = undefined;
+          // The session arms position n + 1 once n has executed: aim there at once (no query on the hot
+          // path); an Update that finds no such workflow yet falls back to asking the session.
+          if (this.armedId === target) this.armedId = nextPositionId(target);
         },
         (error: unknown) => this.onUpdateError(target, error),
       )
@@ -200,6 +202,12 @@ export class EntryTrigger {
     if (this.armedId !== undefined && this.lastBook) this.offer(this.lastBook);
     else if (this.armedId === undefined && !this.stopped) this.refreshSoon();
   }
+}
+
+/** `position-{slug}-{n}` → `position-{slug}-{n+1}` (workflowIds.position); undefined for another shape. */
+export function nextPositionId(positionId: string): string | undefined {
+  const m = /^(.*-)(\d+)$/.exec(positionId);
+  return m ? `${m[1]}${Number(m[2]) + 1}` : undefined;
 }
 
 /**

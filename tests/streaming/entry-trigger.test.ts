@@ -96,17 +96,41 @@ it("keeps one Update in flight at a time", async () => {
   h.trigger.stop();
 });
 
-it("never takes a position that executed for armed again, and re-examines the newest book once the next is armed", async () => {
-  // The session still names position-1 for a while after it executed (its status signal is on the way).
-  const h = harness(["position-1", "position-1", "position-1", "position-2"]);
+it("aims at the next position at once after an execute, without asking the session", async () => {
+  const h = harness(["position-1"]);
   h.trigger.start();
   await until(() => h.queries() === 1, "the first query");
   await flush();
   h.trigger.offer(ARB(1));
-  await until(() => h.queries() >= 4, "the refreshes after the execute");
-  // The newest book (the same arbitrage, still there) goes to position-2 without a new book arriving.
-  await until(() => h.updates.length === 2, "the next Update");
+  await until(() => h.trigger.stats.accepted === 1, "the first execute");
+  await flush();
+  h.trigger.offer(ARB(2));
   expect(h.updates.map((x) => x.id)).toEqual(["position-1", "position-2"]);
+  expect(h.queries()).toBe(1);
+  h.trigger.stop();
+});
+
+it("never takes a position that executed for armed again, and re-examines the newest book once the next is armed", async () => {
+  // position-2 is not armed yet (its predecessor still executing), and the session still names
+  // position-1 for a while after it executed (its status signal is on the way).
+  const notFound = Object.assign(new Error("workflow not found"), { name: "WorkflowNotFoundError" });
+  let secondTries = 0;
+  const h = harness(["position-1", "position-1", "position-1", "position-2"], async (id) => {
+    if (id === "position-2" && secondTries++ === 0) throw notFound;
+    return {};
+  });
+  h.trigger.start();
+  await until(() => h.queries() === 1, "the first query");
+  await flush();
+  h.trigger.offer(ARB(1));
+  await until(() => h.trigger.stats.accepted === 1, "the first execute");
+  await flush();
+  h.trigger.offer(ARB(2)); // to position-2: not there yet
+  await until(() => h.queries() >= 4, "the refreshes");
+  // The newest book (the same arbitrage, still there) goes to position-2 once the session names it.
+  await until(() => h.updates.length === 3, "the Update to the armed position-2");
+  expect(h.updates.map((x) => x.id)).toEqual(["position-1", "position-2", "position-2"]);
+  expect(h.trigger.stats).toMatchObject({ accepted: 2, notFound: 1 });
   h.trigger.stop();
 });
 
