@@ -3,6 +3,9 @@
  * Arguments and results are plain JSON data (micros, epoch ms); every write is an idempotent upsert
  * (src/db/positions.ts), so Temporal may retry any of them.
  *
+ * Positions, fills and resolutions that are written also feed the metrics (src/metrics: positions by
+ * state, hedge ratios, guaranteed and realized P&L, fills): workflows cannot, activities report for them.
+ *
  * A write the database refuses for what it is (no such position, a value outside a column's domain)
  * fails non-retryably: retrying it cannot succeed. Connection and other errors stay retryable.
  */
@@ -24,6 +27,7 @@ import {
   upsertPosition,
   upsertTelemetry,
 } from "../src/db/positions";
+import { recordFill, recordPositionWrite, recordResolution } from "../src/metrics/record";
 import { DecimalError } from "../src/money";
 
 export interface DatabaseActivityDeps {
@@ -81,6 +85,7 @@ export function createDatabaseActivities({ pool }: DatabaseActivityDeps) {
     /** Writes a position's current state (a RESOLVED position is left as it is). */
     async upsertPosition(position: PositionRecord): Promise<void> {
       await write(`upsertPosition ${position.id}`, () => upsertPosition(pool, position));
+      recordPositionWrite(position);
     },
 
     /** Merges telemetry into the position's record: nulls keep stored values. */
@@ -100,12 +105,15 @@ export function createDatabaseActivities({ pool }: DatabaseActivityDeps) {
 
     /** Writes one of our fills; its status only moves forward. Returns the status now stored. */
     async upsertFill(fill: FillRecord): Promise<FillUpsertResult> {
-      return write(`upsertFill ${fill.tradeId}/${fill.orderId}`, () => upsertFill(pool, fill));
+      const result = await write(`upsertFill ${fill.tradeId}/${fill.orderId}`, () => upsertFill(pool, fill));
+      if (result.changed) recordFill(fill, result.status);
+      return result;
     },
 
     /** Marks a position RESOLVED and records its outcome in the position and its telemetry. */
     async resolvePosition(resolution: ResolutionRecord): Promise<void> {
       await write(`resolvePosition ${resolution.positionId}`, () => resolvePosition(pool, resolution));
+      recordResolution(resolution);
     },
   };
 }

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Runtime, Worker } from "@temporalio/worker";
-import { workflowBundlePath } from "../src/temporal/bundle";
+import { ballastWorkerCode } from "../src/temporal/bundle";
 
 const QUIET = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
@@ -20,13 +20,14 @@ async function main() {
           .filter((f) => f.endsWith(".json"))
           .map((f) => path.join(dir, f));
   Runtime.install({ logger: QUIET as never });
-  const codePath = await workflowBundlePath();
+  // The workers' code: the bundle and data converter with Ballast's payload converter.
+  const code = await ballastWorkerCode();
   let failed = 0;
   for (const file of files) {
     const history = JSON.parse(readFileSync(file, "utf8"));
     const name = path.basename(file);
     try {
-      await Worker.runReplayHistory({ workflowBundle: { codePath } }, history, `replay-${name}`);
+      await Worker.runReplayHistory(code, history, `replay-${name}`);
       process.stdout.write(`replayed ${name}: ${history.events.length} events, deterministic\n`);
     } catch (err) {
       failed += 1;

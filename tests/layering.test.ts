@@ -4,7 +4,7 @@
  * may use pass. Deleting or mistyping a rule (a pattern that stops matching relative paths) fails here.
  *
  * - activities/, src/strategy/, src/polymarket/, workers/: never the simulator (src/venue), by any path;
- * - workflows/: no `pg`, no `node:*`, no database (src/db), no simulator.
+ * - workflows/: no `pg`, no `node:*`, no database (src/db), no simulator, no metrics (src/metrics, prom-client).
  */
 import { spawnSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
@@ -37,6 +37,8 @@ const PROBES: Probe[] = [
   { dir: "workflows", source: 'import { Pool } from "pg";', banned: true },
   { dir: "workflows", source: 'import { openDatabase } from "../src/db/database";', banned: true },
   { dir: "workflows", source: 'import type { VenueMarket } from "../src/venue/types";', banned: true },
+  { dir: "workflows", source: 'import { registry } from "../src/metrics/registry";', banned: true },
+  { dir: "workflows", source: 'import { Counter } from "prom-client";', banned: true },
   // What these folders may import.
   { dir: "activities", source: 'import { windowSlug } from "../src/polymarket/slugs";', banned: false },
   {

@@ -37,7 +37,19 @@ export class PinoTemporalLogger implements TemporalLogger {
   }
 }
 
-/** Installs the process-wide Temporal runtime with pino logging. Call once, before any worker. */
-export function installTemporalRuntime(logger: Logger): Runtime {
-  return Runtime.install({ logger: new PinoTemporalLogger(logger.child({ component: "temporal" })) });
+/**
+ * Installs the process-wide Temporal runtime with pino logging. Call once, before any worker. With
+ * `metricsBindAddress` (host:port), the SDK's own metrics are exported there in Prometheus' format, for
+ * the process's /metrics to append (src/metrics/server.ts).
+ */
+export function installTemporalRuntime(
+  logger: Logger,
+  options: { metricsBindAddress?: string } = {},
+): Runtime {
+  return Runtime.install({
+    logger: new PinoTemporalLogger(logger.child({ component: "temporal" })),
+    ...(options.metricsBindAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsBindAddress } } } }
+      : {}),
+  });
 }

@@ -13,9 +13,11 @@ import {
 } from "../activities/streaming/market-feed";
 import type { Config } from "../src/config/schema";
 import type { Logger } from "../src/log";
+import { countedSignals } from "../src/metrics/record";
 import { obtainApiCredentials } from "../src/polymarket/credentials";
+import { BALLAST_DATA_CONVERTER } from "../src/temporal/data-converter";
 import { type RunningWorker, runWorkerUntilStopped } from "./shutdown";
-import { lazyExchange } from "./workflow-worker";
+import { lazyExchange, versioningOptions } from "./workflow-worker";
 
 export async function startStreamingWorker(
   config: Config,
@@ -30,17 +32,27 @@ export async function startStreamingWorker(
     {},
   );
   const clientConnection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection: clientConnection,
+    namespace: config.temporal.namespace,
+    dataConverter: BALLAST_DATA_CONVERTER,
+  });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.streamingTaskQueue,
+    // Ballast's payload converter (money as decimals), as the workflow worker and every client use.
+    dataConverter: BALLAST_DATA_CONVERTER,
+    // Same deployment version as the workflow worker: Temporal sends a pinned run's feed activities to the
+    // streaming workers of its own build (docs/deploying.md).
+    ...versioningOptions(config.temporal),
     activities: createStreamingActivities({
       wsUrl: config.venue.wsUrl,
       exchangeFor: exchange,
       apiCreds,
-      signal: signalThrough(client),
+      // Counted per signal and asset (ballast_signals_sent_total, src/metrics).
+      signal: countedSignals(signalThrough(client)),
       update: updateThrough(client),
       query: queryThrough(client),
       logger: logger.child({ component: "market-feed" }),
@@ -48,6 +60,9 @@ export async function startStreamingWorker(
     // Feeds run for a whole window: room for every market of every asset at once.
     maxConcurrentActivityTaskExecutions: 64,
   });
-  logger.info({ taskQueue: config.temporal.streamingTaskQueue }, "streaming worker running");
+  logger.info(
+    { taskQueue: config.temporal.streamingTaskQueue, buildId: config.temporal.buildId },
+    "streaming worker running",
+  );
   return runWorkerUntilStopped(worker, [connection, clientConnection]);
 }

@@ -1,7 +1,13 @@
 // Every workflow the workers host. Deterministic code only: no I/O, no clocks but Temporal's.
-export { control } from "./control";
-export { marketFeed } from "./feed";
-export { position } from "./position";
-export { scheduler } from "./scheduler";
-export { marketSession } from "./session";
-export { systemCheck } from "./system-check";
+import { control } from "./control";
+import { marketFeed } from "./feed";
+import { position } from "./position";
+import { scheduler } from "./scheduler";
+import { marketSession } from "./session";
+import { systemCheck } from "./system-check";
+import { annotateVersioning } from "./versioning";
+
+export { control, marketFeed, marketSession, position, scheduler, systemCheck };
+
+// Each type's versioning behaviour (PINNED or AUTO_UPGRADE, and why): ./versioning.ts.
+annotateVersioning({ control, marketFeed, marketSession, position, scheduler, systemCheck });

@@ -48,6 +48,7 @@ import {
   rebalanceDecision,
   resolvePosition,
 } from "../src/strategy/arbitrage";
+import { positionDetails } from "../src/strategy/arbitrage/summary";
 import { HedgeRatio, PositionState } from "../src/temporal/search-attributes";
 import {
   executeUpdate,
@@ -435,9 +436,7 @@ async function execute(
     ]);
     const v = view();
     // Shown live in the Web UI (no history event).
-    setCurrentDetails(
-      `**${phase}** ${market.slug}: Up ${v.upShares / 1e6} / Down ${v.downShares / 1e6} shares, cost $${v.netCost / 1e6}, hedge ${ratio}, guaranteed P&L $${v.guaranteedPnl / 1e6}, ${rebalanceTrades} rebalance trade(s)`,
-    );
+    setCurrentDetails(positionDetails(v));
   }
 
   function applyFills(fills: readonly OurFill[]): void {

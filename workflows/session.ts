@@ -32,6 +32,7 @@ import type { MarketRef } from "../src/session/market";
 import type { MarketBookSnapshot, OurFill, ReconcileSnapshot } from "../src/session/messages";
 import { workflowIds } from "../src/session/messages";
 import { detectOpportunity } from "../src/strategy/arbitrage";
+import { positionSummary } from "../src/strategy/arbitrage/summary";
 import { Asset, MarketSlug, Strategy } from "../src/temporal/search-attributes";
 import {
   fillsSignal,
@@ -434,7 +435,7 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
       ],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      staticSummary: `${market.asset} arbitrage: ${opportunity.upShares / 1e6} Up at ≤ ${opportunity.upLimitPrice / 1e6}, ${opportunity.downShares / 1e6} Down at ≤ ${opportunity.downLimitPrice / 1e6}`,
+      staticSummary: positionSummary(market.asset, opportunity),
       memo: {
         detectedAtMs: now,
         spread: opportunity.spread,

@@ -13,6 +13,13 @@
  * would retry to no avail.
  */
 import { ApplicationFailure } from "@temporalio/activity";
+import {
+  type ExchangeOperation,
+  recordCancels,
+  recordExchangeFailure,
+  recordPlacement,
+  recordPlacementFailure,
+} from "../../src/metrics/record";
 import type { Micros } from "../../src/money";
 import { ourFillsOfRestTrades } from "../../src/polymarket/conversions";
 import { UnknownOutcome, VenueError } from "../../src/polymarket/errors";
@@ -142,7 +149,7 @@ export function createExchangeActivities(deps: ExchangeActivityDeps) {
     return ourFillsOfRestTrades(trades, () => ids).fills;
   }
 
-  return {
+  const activities = {
     /**
      * Signs and sends one order. A refusal — local (the intent breaks a venue rule: nothing is sent) or the
      * venue's — is returned as `accepted: false` with a typed rejection. Throws only when the outcome is
@@ -271,6 +278,58 @@ export function createExchangeActivities(deps: ExchangeActivityDeps) {
         throw err;
       }
     },
+  };
+  return withMetrics(activities);
+}
+
+/**
+ * The activities, counted (src/metrics): placements by result, rejections by reason, the round trip of
+ * each order sent, orders cancelled, and failed attempts by operation. Labels: the asset of the calling
+ * workflow's market, the side, the order type; never an order id.
+ */
+function withMetrics<
+  A extends {
+    placeOrder(req: PlaceOrderRequest): Promise<PlacedOrder>;
+    readOrder(req: ReadOrderRequest): Promise<OrderReadBack>;
+    cancelMarketOrders(input: { market: string }): Promise<number>;
+    cancelAllOrders(): Promise<number>;
+  },
+>(a: A): A {
+  const counted = async <T>(operation: ExchangeOperation, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (err) {
+      recordExchangeFailure(operation, err);
+      throw err;
+    }
+  };
+  return {
+    ...a,
+    async placeOrder(req: PlaceOrderRequest): Promise<PlacedOrder> {
+      const order = { side: req.intent.side, orderType: req.orderType };
+      let placed: PlacedOrder;
+      try {
+        placed = await a.placeOrder(req);
+      } catch (err) {
+        recordPlacementFailure(order, err);
+        throw err;
+      }
+      recordPlacement(order, placed);
+      return placed;
+    },
+    readOrder: (req: ReadOrderRequest) => counted("read", () => a.readOrder(req)),
+    cancelMarketOrders: (input: { market: string }) =>
+      counted("cancel_market", async () => {
+        const n = await a.cancelMarketOrders(input);
+        recordCancels("market", n);
+        return n;
+      }),
+    cancelAllOrders: () =>
+      counted("cancel_all", async () => {
+        const n = await a.cancelAllOrders();
+        recordCancels("all", n);
+        return n;
+      }),
   };
 }
 

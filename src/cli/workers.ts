@@ -13,6 +13,7 @@ import { loadConfig, secretValues } from "../config/load";
 import type { Config } from "../config/schema";
 import { type Database, openDatabase } from "../db/database";
 import { chooseLogFormat, createLogger, jsonRecord, LOG_FORMATS, type LogFormat, type Logger } from "../log";
+import { childMetricsPort, type MetricsServer, startProcessMetrics } from "../metrics";
 import { QUERIES } from "../session/messages";
 import { PROJECT_ROOT } from "../temporal/binaries";
 import { connectClient } from "../temporal/client";
@@ -69,6 +70,28 @@ function tradingKey(config: Config, paper: boolean): string {
   );
 }
 
+/**
+ * The process's /metrics on METRICS_PORT (src/metrics, docs/metrics.md). With `temporal`, the Temporal
+ * Runtime is installed here, exporting the SDK's own metrics on a loopback port that /metrics appends:
+ * before any worker.
+ */
+function serveMetrics(
+  config: Config,
+  logger: Logger,
+  options: { temporal: boolean },
+): Promise<MetricsServer> {
+  return startProcessMetrics({
+    port: config.metrics.port,
+    logger,
+    ...(options.temporal
+      ? {
+          installRuntime: (metricsBindAddress: string) =>
+            installTemporalRuntime(logger, { metricsBindAddress }),
+        }
+      : {}),
+  });
+}
+
 export function addWorkerCommands(program: Command): void {
   program
     .command("worker")
@@ -78,10 +101,13 @@ export function addWorkerCommands(program: Command): void {
     .action(async (opts: { paper?: boolean; logFormat?: string }) => {
       const config = loadConfig();
       const logger = processLogger(config, "worker", logFormatOf(opts, config));
-      installTemporalRuntime(logger);
-      await runWorkerProcess(
-        await startWorkflowWorker(config, tradingKey(config, Boolean(opts.paper)), logger),
-      );
+      const key = tradingKey(config, Boolean(opts.paper));
+      const metrics = await serveMetrics(config, logger, { temporal: true });
+      try {
+        await runWorkerProcess(await startWorkflowWorker(config, key, logger));
+      } finally {
+        await metrics.close();
+      }
     });
 
   program
@@ -92,10 +118,13 @@ export function addWorkerCommands(program: Command): void {
     .action(async (opts: { paper?: boolean; logFormat?: string }) => {
       const config = loadConfig();
       const logger = processLogger(config, "streamer", logFormatOf(opts, config));
-      installTemporalRuntime(logger);
-      await runWorkerProcess(
-        await startStreamingWorker(config, tradingKey(config, Boolean(opts.paper)), logger),
-      );
+      const key = tradingKey(config, Boolean(opts.paper));
+      const metrics = await serveMetrics(config, logger, { temporal: true });
+      try {
+        await runWorkerProcess(await startStreamingWorker(config, key, logger));
+      } finally {
+        await metrics.close();
+      }
     });
 
   program
@@ -104,7 +133,14 @@ export function addWorkerCommands(program: Command): void {
     .addOption(logFormatOption())
     .action(async (opts: { logFormat?: string }) => {
       const config = loadConfig();
-      await ensureSchedulers(config, processLogger(config, "scheduler", logFormatOf(opts, config)));
+      const logger = processLogger(config, "scheduler", logFormatOf(opts, config));
+      // Served while it runs (seconds: nothing scrapes it); no Temporal worker here, so no SDK metrics.
+      const metrics = await serveMetrics(config, logger, { temporal: false });
+      try {
+        await ensureSchedulers(config, logger);
+      } finally {
+        await metrics.close();
+      }
     });
 
   program
@@ -169,9 +205,10 @@ const WORKER_DRAIN_WITHOUT_TEMPORAL_MS = 3_000;
 /** A second Ctrl-C at least this long after the first kills the processes at once. */
 const FORCE_AFTER_MS = 1_000;
 
+/** metricsPort: a child's METRICS_PORT is this process's + this (docs/metrics.md). */
 const WORKER_ROLES = [
-  { role: "worker", name: "workflow worker" },
-  { role: "streamer", name: "streaming worker" },
+  { role: "worker", name: "workflow worker", metricsPort: 1 },
+  { role: "streamer", name: "streaming worker", metricsPort: 2 },
 ] as const;
 
 function hostAndPort(address: string, fallbackPort: number): { host: string; port: number } {
@@ -311,6 +348,9 @@ async function runEmbeddedStack(
   let failure: unknown;
   try {
     stopIfRequested();
+    // This process's own /metrics (Node.js process metrics only: it runs no Temporal worker).
+    const metrics = await startProcessMetrics({ port: config.metrics.port, logger });
+    shutdown.add("display", "the metrics endpoint", () => metrics.close());
     // Temporal: restarted when it dies (its SQLite file keeps every workflow).
     const temporalDb = path.join(dataDir, "temporal.db");
     const temporal = new SupervisedProcess({
@@ -319,6 +359,8 @@ async function runEmbeddedStack(
       onEvent: (e) => notice(describeEvent(e, ` (its history is kept in ${temporalDb})`)),
       start: async (signal): Promise<Supervisable> => {
         const server = await startDevServer({
+          // Tuned for the hot path (README, "The hot path").
+          dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
           dataDir,
           ip: temporalAt.host,
           port: temporalAt.port,
@@ -359,8 +401,6 @@ async function runEmbeddedStack(
       dataDir: path.join(dataDir, "venue", `${windowLabel(config.venue.windowMs)}-seed${seed}`),
     });
     shutdown.add("venue", "the venue simulator", () => venue.close());
-          // Tuned for the hot path (README, "The hot path").
-          dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
     stopIfRequested();
 
     let db: Database | undefined;
@@ -393,7 +433,7 @@ async function runEmbeddedStack(
     };
     const bin = path.join(PROJECT_ROOT, "bin", "ballast.cjs");
     const childSecrets = [...secretValues(config), paperKey];
-    for (const { role, name } of WORKER_ROLES) {
+    for (const { role, name, metricsPort } of WORKER_ROLES) {
       const onLine = forwardChildLines(screen, role, childSecrets);
       const worker = new SupervisedProcess({
         name,
@@ -401,7 +441,7 @@ async function runEmbeddedStack(
         onEvent: (e) => notice(describeEvent(e)),
         start: async () =>
           spawnChild(process.execPath, [bin, role], {
-            env,
+            env: { ...env, METRICS_PORT: String(childMetricsPort(config.metrics.port, metricsPort)) },
             ipc: true,
             onLine,
           }),

@@ -161,6 +161,13 @@ const ConfigFields = z.object({
       namespace: z.string().trim().min(1).default("default"),
       taskQueue: z.string().trim().min(1).default("ballast"),
       streamingTaskQueue: z.string().trim().min(1).default("ballast-streaming"),
+      /**
+       * Worker versioning (docs/deploying.md): the Worker Deployment the workers belong to, and this
+       * build's id in it (e.g. the image tag). Both set: the workers poll as that deployment version and
+       * get only the tasks Temporal routes to it. Both unset (the default, and `npm start`): unversioned.
+       */
+      deploymentName: z.string().trim().min(1).optional(),
+      buildId: z.string().trim().min(1).optional(),
     })
     .prefault({}),
   database: z
@@ -182,13 +189,14 @@ const ConfigFields = z.object({
     .prefault({}),
   /**
    * The port of the process's Prometheus `/metrics` endpoint (9464, the OpenTelemetry Prometheus
-   * exporter's usual port); docker-compose.yml's Prometheus scrapes it on each Ballast service. The
-   * endpoint itself comes with the metrics work: until then nothing listens there.
+   * exporter's usual port; src/metrics/server.ts); docker-compose.yml's Prometheus scrapes it on each
+   * Ballast service. 0: an ephemeral port, logged at start (tests). `ballast start` serves on it and
+   * gives its workflow worker and streaming worker the next two ports (docs/metrics.md).
    */
   metrics: z
     .object({
       port: int()
-        .pipe(z.number().min(1, "must be a port number").max(65_535, "must be a port number"))
+        .pipe(z.number().min(0, "must be a port number").max(65_535, "must be a port number"))
         .default(9464),
     })
     .prefault({}),
@@ -269,6 +277,8 @@ export const ENV_VARS: Readonly<Record<string, readonly string[]>> = {
   TEMPORAL_NAMESPACE: ["temporal", "namespace"],
   TEMPORAL_TASK_QUEUE: ["temporal", "taskQueue"],
   TEMPORAL_STREAMING_TASK_QUEUE: ["temporal", "streamingTaskQueue"],
+  TEMPORAL_DEPLOYMENT_NAME: ["temporal", "deploymentName"],
+  TEMPORAL_BUILD_ID: ["temporal", "buildId"],
 
   BALLAST_ENV: ["environment"],
 

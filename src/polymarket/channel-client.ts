@@ -26,6 +26,7 @@
 
 import { EventEmitter } from "node:events";
 import WebSocket from "ws";
+import { wsFramesReceived, wsReconnects } from "../metrics/registry";
 import { assertBackoffPolicy, type BackoffPolicy, fullJitterBackoffMs, type RandomSource } from "./backoff";
 
 export type ChannelName = "market" | "user";
@@ -203,6 +204,9 @@ export class ChannelClient extends EventEmitter<ChannelClientEvents> {
   private messagesReceived = 0;
   private reconnects = 0;
   private lastMessageAt: number | undefined;
+  /** The process's counters of this channel (src/metrics): ballast_ws_frames_received_total, …_reconnects_total. */
+  private readonly framesCounter: { inc(): void };
+  private readonly reconnectsCounter: { inc(): void };
 
   constructor(options: ChannelClientOptions) {
     super();
@@ -228,6 +232,8 @@ export class ChannelClient extends EventEmitter<ChannelClientEvents> {
     this.now = options.now ?? Date.now;
     this.log = options.logger ?? silentLogger;
     this.desired = new Set(options.channel === "market" ? options.assetIds : options.markets);
+    this.framesCounter = wsFramesReceived.labels({ channel: this.channel });
+    this.reconnectsCounter = wsReconnects.labels({ channel: this.channel });
     // An 'error' without listeners would throw out of emit() and crash the process.
     this.on("error", (error) => this.log.warn({ channel: this.channel, err: error }, "channel error"));
   }
@@ -332,6 +338,7 @@ export class ChannelClient extends EventEmitter<ChannelClientEvents> {
       };
       this.outage = undefined;
       this.reconnects += 1;
+      this.reconnectsCounter.inc();
       this.log.info({ channel: this.channel, ...info }, "reconnected");
       this.emitSafely("reconnected", info);
     }
@@ -346,6 +353,7 @@ export class ChannelClient extends EventEmitter<ChannelClientEvents> {
     if (text === PONG) return;
     const receivedAt = this.now();
     this.messagesReceived += 1;
+    this.framesCounter.inc();
     this.lastMessageAt = receivedAt;
     this.emitSafely("frame", text, receivedAt);
   }

@@ -1,6 +1,12 @@
 /**
  * The workflow bundle (webpack of workflows/index.ts), built once and cached on disk keyed by a
  * hash of every source it can import, so workers and tests don't each pay for bundling.
+ *
+ * Ballast's payload converter (src/temporal/payload-converter.ts: money as decimal text in every
+ * payload) lives in two places that must agree: inside the bundle (what the workflows read and write)
+ * and in the worker's `dataConverter` (what its activities read and write). `ballastWorkerCode()` gives
+ * both; clients take `BALLAST_DATA_CONVERTER` (src/temporal/data-converter.ts). `workflowBundlePath()` without options is the bundle with
+ * the SDK's default converter, for workers created without a `dataConverter` (the workflow tests).
  */
 import { createHash } from "node:crypto";
 import {
@@ -15,6 +21,7 @@ import {
 import path from "node:path";
 import { bundleWorkflowCode } from "@temporalio/worker";
 import { PROJECT_ROOT } from "./binaries";
+import { BALLAST_DATA_CONVERTER, PAYLOAD_CONVERTER_PATH } from "./data-converter";
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -26,7 +33,19 @@ function sourceFiles(dir: string): string[] {
 
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
-export async function workflowBundlePath(): Promise<string> {
+/** A worker's workflow code and data converter, Ballast's payload converter in both. */
+export async function ballastWorkerCode(): Promise<{
+  workflowBundle: { codePath: string };
+  dataConverter: typeof BALLAST_DATA_CONVERTER;
+}> {
+  return {
+    workflowBundle: { codePath: await workflowBundlePath({ payloadConverter: true }) },
+    dataConverter: BALLAST_DATA_CONVERTER,
+  };
+}
+
+export async function workflowBundlePath(options: { payloadConverter?: boolean } = {}): Promise<string> {
+  const converter = options.payloadConverter === true;
   const files = [
     ...sourceFiles(path.join(PROJECT_ROOT, "workflows")),
     ...sourceFiles(path.join(PROJECT_ROOT, "src")),
@@ -34,10 +53,12 @@ export async function workflowBundlePath(): Promise<string> {
   const hash = createHash("sha256");
   for (const f of files) hash.update(f).update(readFileSync(f));
   const cacheDir = path.join(PROJECT_ROOT, "node_modules", ".cache", "ballast");
-  const codePath = path.join(cacheDir, `workflow-bundle-${hash.digest("hex").slice(0, 16)}.js`);
+  const name = `workflow-bundle-${hash.digest("hex").slice(0, 16)}${converter ? "-ballast-converter" : ""}.js`;
+  const codePath = path.join(cacheDir, name);
   if (!existsSync(codePath)) {
     const { code } = await bundleWorkflowCode({
       workflowsPath: path.join(PROJECT_ROOT, "workflows", "index.ts"),
+      ...(converter ? { payloadConverterPath: PAYLOAD_CONVERTER_PATH } : {}),
       logger: silent as never,
     });
     mkdirSync(cacheDir, { recursive: true });

@@ -1,5 +1,6 @@
 import { Client, Connection } from "@temporalio/client";
 import type { Config } from "../config/schema";
+import { BALLAST_DATA_CONVERTER } from "./data-converter";
 
 export class TemporalUnavailable extends Error {
   constructor(address: string, cause: unknown) {
@@ -20,6 +21,11 @@ export async function connectClient(config: Config): Promise<{ client: Client; c
   } catch (err) {
     throw new TemporalUnavailable(config.temporal.address, err);
   }
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  // Ballast's payload converter: the workers write money as decimals, and so does this client.
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: BALLAST_DATA_CONVERTER,
+  });
   return { client, close: () => connection.close() };
 }
