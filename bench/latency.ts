@@ -78,6 +78,7 @@ import { createLogger } from "../src/log";
 import type { MarketBookSnapshot } from "../src/session/messages";
 import { QUERIES, workflowIds } from "../src/session/messages";
 import { PROJECT_ROOT, temporalCliPath } from "../src/temporal/binaries";
+import { BALLAST_DATA_CONVERTER } from "../src/temporal/data-converter";
 import { DEV_SERVER_DYNAMIC_CONFIG } from "../src/temporal/dev-server";
 import { SEARCH_ATTRIBUTES } from "../src/temporal/search-attributes";
 import { type RunningVenue, startVenue } from "../src/venue/server/app";
@@ -233,6 +234,8 @@ async function startDatabase(): Promise<{ url: string; label: string }> {
 
 async function startTemporal(): Promise<TestWorkflowEnvironment> {
   const env = await TestWorkflowEnvironment.createLocal({
+    // Ballast's payload converter, as the workers': money in payloads is decimal text.
+    client: { dataConverter: BALLAST_DATA_CONVERTER },
     server: {
       executable: { type: "existing-path", path: temporalCliPath() },
       searchAttributes: [...SEARCH_ATTRIBUTES],

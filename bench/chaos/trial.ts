@@ -24,12 +24,15 @@
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { Client, type WorkflowHandle } from "@temporalio/client";
+import type { Payload } from "@temporalio/common";
 import { Wallet } from "ethers";
 import { ensureSchedulers } from "../../src/cli/schedulers";
 import { loadConfig } from "../../src/config/load";
 import { createLogger } from "../../src/log";
 import { parseMicros } from "../../src/money";
 import { type MarketBookSnapshot, QUERIES, SIGNALS, workflowIds } from "../../src/session/messages";
+import { BALLAST_DATA_CONVERTER } from "../../src/temporal/data-converter";
+import { payloadConverter } from "../../src/temporal/payload-converter";
 import { Rng } from "../../src/venue/model/rng";
 import { type RunningVenue, startVenue } from "../../src/venue/server/app";
 import type { Submission } from "../../src/venue/server/submissions";
@@ -169,9 +172,11 @@ function windowEndOfSlug(slug: string): number | undefined {
 /** The newest book a session received: its current run's last marketBook signal, or the book its run started with. */
 async function lastSessionBook(session: WorkflowHandle): Promise<MarketBookSnapshot | undefined> {
   const history = await session.fetchHistory();
+  // Decoded as the workers do (money in payloads is decimal text; older payloads hold micros).
   const json = (payloads: { payloads?: { data?: Uint8Array | null }[] | null } | null | undefined) => {
-    const data = payloads?.payloads?.[0]?.data;
-    return data && data.length > 0 ? JSON.parse(Buffer.from(data).toString("utf8")) : undefined;
+    const p = payloads?.payloads?.[0];
+    // biome-ignore lint/suspicious/noExplicitAny: plain JSON of a recorded payload
+    return p?.data && p.data.length > 0 ? payloadConverter.fromPayload<any>(p as Payload) : undefined;
   };
   let book: MarketBookSnapshot | undefined;
   for (const e of history.events ?? []) {
@@ -352,7 +357,12 @@ class Trial {
     this.closers.push({ what: "workers", close: () => this.procs.close() });
     this.procs.start("worker");
     this.procs.start("streamer");
-    this.client = new Client({ connection: await ctx.temporal.connection(), namespace });
+    // Ballast's payload converter, as every client of the deployment: money in payloads is decimal text.
+    this.client = new Client({
+      connection: await ctx.temporal.connection(),
+      namespace,
+      dataConverter: BALLAST_DATA_CONVERTER,
+    });
     const config = loadConfig({ env: configEnv });
 
     await waitFor(
