@@ -123,6 +123,8 @@ export const MONEY_RECORDS: readonly string[] = ["tickSizes"];
 
 const MONEY = new Set(MONEY_FIELDS);
 const RECORDS = new Set(MONEY_RECORDS);
+/** A Map, not the object: a key such as "toString" must not find Object.prototype's. */
+const WITHIN = new Map(Object.entries(MONEY_FIELDS_WITHIN));
 /** A decimal a person or this converter wrote: at most 6 decimals (more would not be exact micros). */
 const DECIMAL = /^-?\d+(?:\.\d{1,6})?$/;
 
@@ -163,7 +165,7 @@ function mapFields(
 function toWire(key: string, value: unknown): unknown {
   if (MONEY.has(key)) return write(value);
   if (RECORDS.has(key) && isRecord(value)) return mapFields(value, undefined, write);
-  const within = MONEY_FIELDS_WITHIN[key];
+  const within = WITHIN.get(key);
   if (within && isRecord(value)) return mapFields(value, within, write);
   return value;
 }
@@ -172,7 +174,7 @@ function toWire(key: string, value: unknown): unknown {
 function fromWire(key: string, value: unknown): unknown {
   if (MONEY.has(key)) return read(value);
   if (RECORDS.has(key) && isRecord(value)) return mapFields(value, undefined, read);
-  const within = MONEY_FIELDS_WITHIN[key];
+  const within = WITHIN.get(key);
   if (within && isRecord(value)) return mapFields(value, within, read);
   return value;
 }

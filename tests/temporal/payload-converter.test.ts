@@ -912,3 +912,8 @@ describe("the money field list", () => {
     expect(undeclared).toEqual([]);
   });
 });
+
+it("a record keyed by a name of Object.prototype's (toString, constructor) converts like any other", () => {
+  const value = { booksForwarded: { toString: { atMs: 1, seq: 2 }, constructor: { atMs: 3, seq: 4 } } };
+  expect(roundTrip(value)).toEqual(asJson(value));
+});
