@@ -55,6 +55,9 @@ import type { PositionView, SessionView } from "../../workflows/views";
 const ROOT = path.resolve(__dirname, "..", "..");
 const MONEY = new Set(MONEY_FIELDS);
 const RECORDS = new Set(MONEY_RECORDS);
+/** A money field of `parent` by MONEY_FIELDS_WITHIN (own keys only: a parent named "toString" is no table). */
+const within = (parent: string, key: string): boolean =>
+  Object.hasOwn(MONEY_FIELDS_WITHIN, parent) && (MONEY_FIELDS_WITHIN[parent]?.includes(key) ?? false);
 
 const encode = (v: unknown): Payload => payloadConverter.toPayload(v);
 const decode = (p: Payload): unknown => payloadConverter.fromPayload(p);
@@ -68,7 +71,7 @@ const asJson = (v: unknown): unknown => (v === undefined ? undefined : JSON.pars
 
 /** Calls fn on every value in a decoded payload whose place makes it money (field, bestAsks.up, record value). */
 function moneyPlaces(value: unknown, fn: (v: unknown, where: string) => void, key = "", parent = ""): void {
-  if (MONEY.has(key) || MONEY_FIELDS_WITHIN[parent]?.includes(key)) fn(value, `${parent}.${key}`);
+  if (MONEY.has(key) || within(parent, key)) fn(value, `${parent}.${key}`);
   if (Array.isArray(value)) {
     for (const item of value) moneyPlaces(item, fn, key, parent);
   } else if (typeof value === "object" && value !== null) {
@@ -885,9 +888,7 @@ describe("the money field list", () => {
 
   it("names only money: a listed field is micros in every payload type that has it", () => {
     const wrong = fields
-      .filter(
-        (f) => MONEY.has(f.name) || MONEY_FIELDS_WITHIN[f.parent]?.includes(f.name) || RECORDS.has(f.name),
-      )
+      .filter((f) => MONEY.has(f.name) || within(f.parent, f.name) || RECORDS.has(f.name))
       .filter((f) => !/\bMicros\b/.test(f.type))
       .map((f) => `${f.where}: ${f.parent}.${f.name}: ${f.type.trim()}`);
     expect(wrong).toEqual([]);
@@ -899,7 +900,7 @@ describe("the money field list", () => {
       .filter((f) =>
         /Record<\s*string\s*,\s*Micros\s*>/.test(f.type)
           ? !RECORDS.has(f.name)
-          : !MONEY.has(f.name) && !MONEY_FIELDS_WITHIN[f.parent]?.includes(f.name),
+          : !MONEY.has(f.name) && !within(f.parent, f.name),
       )
       .map((f) => `${f.where}: ${f.parent}.${f.name}: ${f.type.trim()}`);
     expect(missing).toEqual([]);
