@@ -5,8 +5,7 @@
  * (signing and posting both legs) — the hot path with Temporal taken out, nothing else.
  *
  * Env: the bench's worker env (CLOB_URL, WS_URL, POLY_PRIVATE_KEY, …). Reads one JSON line per market
- * on IPC ({ slug, conditionId, upTokenId, downTokenId, startMs, endMs, tickSize, minOrderSize, feeRate,
- * feeExponent }) and feeds it until its end; answers "ready" once its channel is up.
+ * on IPC (a MarketRef without the asset) and feeds it until its end; answers "ready" once its channel is up.
  */
 import { Wallet } from "ethers";
 import { createExchangeActivities, type PlaceOrderRequest } from "../activities/exchange/activities";
@@ -15,22 +14,13 @@ import { loadConfig } from "../src/config/load";
 import type { Micros } from "../src/money";
 import { obtainApiCredentials } from "../src/polymarket/credentials";
 import { SHARE_LOT } from "../src/protocol/amounts";
+import type { MarketRef } from "../src/session/market";
 import type { ExecuteRequest } from "../src/session/messages";
 import { detectOpportunity } from "../src/strategy/arbitrage";
 import { lazyExchange } from "../workers/workflow-worker";
 
-interface BaselineMarket {
-  slug: string;
-  conditionId: string;
-  upTokenId: string;
-  downTokenId: string;
-  startMs: number;
-  endMs: number;
-  tickSize: Micros;
-  minOrderSize: Micros;
-  feeRate: Micros;
-  feeExponent: number;
-}
+/** A market as the bench sends it: the session's MarketRef without the asset. */
+type BaselineMarket = Omit<MarketRef, "asset">;
 
 async function main() {
   const config = loadConfig({ env: process.env });

@@ -655,6 +655,32 @@ async function main() {
     w.n = s.positionsStarted;
   }
 
+  /** Until the book has been still for GAP_MS. */
+  async function bookQuiet(): Promise<void> {
+    for (;;) {
+      const quietFor = wall() - lastBookChangeAt;
+      if (quietFor >= GAP_MS) return;
+      await sleep(Math.max(1, GAP_MS - quietFor));
+    }
+  }
+
+  /** Posts the Down ask that completes a dislocation (t0); our orders reaching the engine, until both legs or the timeout. */
+  async function dislocate(down: string): Promise<{ t0: number; orders: Arrival[] }> {
+    let done!: () => void;
+    const arrived = new Promise<void>((r) => {
+      done = r;
+    });
+    const current = { orders: [] as Arrival[], done };
+    watch = current;
+    const t0 = wall();
+    ask(down, DOWN_ASK);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([arrived, new Promise<void>((r) => (timer = setTimeout(r, SAMPLE_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+    watch = undefined;
+    return { t0, orders: current.orders };
+  }
+
   /** The baseline's samples: t0 → the first order at the venue, through bench/latency-baseline.ts. */
   async function runBaseline(): Promise<number[]> {
     for (const c of workerChildren) await stopChild(c);
@@ -715,28 +741,13 @@ async function main() {
         await sleep(1_000); // its channels connect and take the first book
         ask(up, UP_ASK);
       }
-      for (;;) {
-        const quietFor = wall() - lastBookChangeAt;
-        if (quietFor >= GAP_MS) break;
-        await sleep(Math.max(1, GAP_MS - quietFor));
-      }
-      let done!: () => void;
-      const arrived = new Promise<void>((r) => {
-        done = r;
-      });
-      const current = { orders: [] as Arrival[], done };
-      watch = current;
-      const t0 = wall();
-      ask(down, DOWN_ASK);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([arrived, new Promise<void>((r) => (timer = setTimeout(r, SAMPLE_TIMEOUT_MS)))]);
-      clearTimeout(timer);
-      watch = undefined;
-      const first = current.orders[0];
+      await bookQuiet();
+      const { t0, orders } = await dislocate(down);
+      const first = orders[0];
       ask(up, UP_ASK);
-      if (!first || current.orders.length < 2) {
+      if (!first || orders.length < 2) {
         failed += 1;
-        console.log(`  baseline sample timed out: ${current.orders.length} order(s) reached the venue`);
+        console.log(`  baseline sample timed out: ${orders.length} order(s) reached the venue`);
         continue;
       }
       out.push(first.at - t0);
@@ -767,11 +778,7 @@ async function main() {
     // Which run of the session this sample starts with (a timed-out sample says whether it continued as new).
     const runBefore = (await client.workflow.getHandle(workflowIds.session(w.market.slug)).describe()).runId;
     // Let the book, the feed's conflator and the session go quiet.
-    for (;;) {
-      const quietFor = wall() - lastBookChangeAt;
-      if (quietFor >= GAP_MS) break;
-      await sleep(Math.max(1, GAP_MS - quietFor));
-    }
+    await bookQuiet();
     if (Date.now() >= w.market.endMs - FREEZE_MS - SAMPLE_MARGIN_MS) continue; // too late in the window
     // Armed entry: the position that will take this sample, armed by the session once the last one executed.
     let armedId: string | undefined;
@@ -787,25 +794,14 @@ async function main() {
       if (!armedId) continue;
     }
 
-    let done!: () => void;
-    const arrived = new Promise<void>((r) => {
-      done = r;
-    });
-    const current = { orders: [] as Arrival[], done };
-    watch = current;
-    const t0 = wall();
-    ask(down, DOWN_ASK);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([arrived, new Promise<void>((r) => (timer = setTimeout(r, SAMPLE_TIMEOUT_MS)))]);
-    clearTimeout(timer);
-    watch = undefined;
-    const first = current.orders[0];
-    if (!first || current.orders.length < 2) {
+    const { t0, orders } = await dislocate(down);
+    const first = orders[0];
+    if (!first || orders.length < 2) {
       timeouts += 1;
       const runAfter = (await client.workflow.getHandle(workflowIds.session(w.market.slug)).describe()).runId;
       const state = await sessionState(w.market.slug).catch(() => undefined);
       console.log(
-        `  sample timed out: ${current.orders.length} order(s) reached the venue in ${SAMPLE_TIMEOUT_MS} ms${runAfter !== runBefore ? " (the session continued as new meanwhile)" : ""}; t0 was ${((w.market.endMs - t0) / 1000).toFixed(1)} s before the window's end; session: ${JSON.stringify(state && { positionsStarted: state.positionsStarted, expected: w.n + 1, lastBookSeq: state.lastBookSeq, bestAsks: state.bestAsks, openPositions: state.openPositions?.length })}`,
+        `  sample timed out: ${orders.length} order(s) reached the venue in ${SAMPLE_TIMEOUT_MS} ms${runAfter !== runBefore ? " (the session continued as new meanwhile)" : ""}; t0 was ${((w.market.endMs - t0) / 1000).toFixed(1)} s before the window's end; session: ${JSON.stringify(state && { positionsStarted: state.positionsStarted, expected: w.n + 1, lastBookSeq: state.lastBookSeq, bestAsks: state.bestAsks, openPositions: state.openPositions?.length })}`,
       );
       if (runAfter !== runBefore) timeoutsAcrossContinueAsNew += 1;
       await resync(w);
