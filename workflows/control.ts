@@ -124,7 +124,10 @@ export async function control(input: ControlInput = {}): Promise<void> {
       // First stop new positions (schedulers tell their sessions), then cancel what rests at the venue.
       const notified = await tellAll();
       try {
-        const cancelled = await exchange.cancelAllOrders();
+        const cancelled = await exchange.cancelAllOrders.executeWithOptions(
+          { summary: "cancel every open order of our key, in every market (halt)" },
+          [],
+        );
         log.info("open orders cancelled on halt", { cancelled });
         return { ...view(), notified, cancelled };
       } catch (err) {

@@ -4,9 +4,10 @@
  * interrupting the feed. If the streaming worker dies, Temporal retries the activity on another
  * one after the heartbeat timeout, and it resumes from its heartbeat details.
  */
-import { proxyActivities, workflowInfo } from "@temporalio/workflow";
+import { proxyActivities, setCurrentDetails, workflowInfo } from "@temporalio/workflow";
 import type { FeedDetection, StreamingActivities } from "../activities/streaming/market-feed";
 import type { MarketRef } from "../src/session/market";
+import { feedDetails, utcTime } from "./views";
 
 export interface MarketFeedInput {
   market: MarketRef;
@@ -20,30 +21,42 @@ export interface MarketFeedInput {
 export async function marketFeed(input: MarketFeedInput): Promise<void> {
   const { market } = input;
   const lifetimeMs = Math.max(60_000, market.endMs - Date.now() + 120_000);
+  const taskQueue = input.taskQueue ?? `${workflowInfo().taskQueue}-streaming`;
   const { streamMarket } = proxyActivities<StreamingActivities>({
-    taskQueue: input.taskQueue ?? `${workflowInfo().taskQueue}-streaming`,
+    taskQueue,
     startToCloseTimeout: lifetimeMs,
     heartbeatTimeout: "10 seconds",
     retry: { initialInterval: "1 second", maximumInterval: "10 seconds", backoffCoefficient: 2 },
   });
-  await streamMarket({
-    slug: market.slug,
-    conditionId: market.conditionId,
-    upTokenId: market.upTokenId,
-    downTokenId: market.downTokenId,
-    endMs: market.endMs,
-    sessionWorkflowId: input.sessionWorkflowId,
-    ...(input.detection
-      ? {
-          detection: {
-            ...input.detection,
-            startMs: market.startMs,
-            tickSize: market.tickSize,
-            minOrderSize: market.minOrderSize,
-            feeRate: market.feeRate,
-            feeExponent: market.feeExponent,
-          },
-        }
-      : {}),
-  });
+  // Shown in the Web UI (no history event); the feed does nothing else worth showing.
+  setCurrentDetails(
+    feedDetails(market, {
+      taskQueue,
+      sessionWorkflowId: input.sessionWorkflowId,
+      armedDetection: input.detection !== undefined,
+    }),
+  );
+  const summary = `stream ${market.slug}'s books and our fills to its session until ${utcTime(market.endMs)} UTC${input.detection ? ", detecting for the armed position" : ""}`;
+  await streamMarket.executeWithOptions({ summary }, [
+    {
+      slug: market.slug,
+      conditionId: market.conditionId,
+      upTokenId: market.upTokenId,
+      downTokenId: market.downTokenId,
+      endMs: market.endMs,
+      sessionWorkflowId: input.sessionWorkflowId,
+      ...(input.detection
+        ? {
+            detection: {
+              ...input.detection,
+              startMs: market.startMs,
+              tickSize: market.tickSize,
+              minOrderSize: market.minOrderSize,
+              feeRate: market.feeRate,
+              feeExponent: market.feeExponent,
+            },
+          }
+        : {}),
+    },
+  ]);
 }

@@ -61,7 +61,18 @@ import {
   reconcileSignal,
   resumeSignal,
 } from "./definitions";
-import type { PositionPhase, PositionView } from "./views";
+import {
+  orderLabel,
+  type PositionPhase,
+  type PositionView,
+  placeOrderSummary,
+  readOrderSummary,
+  recordFillSummary,
+  recordOrderSummary,
+  recordPositionSummary,
+  recordRebalanceSummary,
+  recordResolutionSummary,
+} from "./views";
 
 export type ArbitrageParams = Config["arbitrage"];
 
@@ -453,20 +464,25 @@ async function execute(
   async function persistFills(fills: readonly OurFill[]): Promise<void> {
     await Promise.all(
       fills.map((f) =>
-        db.upsertFill({
-          tradeId: f.tradeId,
-          orderId: f.orderId,
-          market: market.conditionId,
-          tokenId: f.tokenId,
-          side: f.side,
-          role: f.role,
-          price: f.price,
-          size: f.size,
-          // Shares withheld on a BUY, pUSD deducted on a SELL; makers pay none.
-          fee: f.role === "MAKER" ? 0 : feeOf(f),
-          status: f.status,
-          matchedAtMs: f.atMs,
-        }),
+        db.upsertFill.executeWithOptions(
+          { summary: recordFillSummary(outcomeOf(f.tokenId), f.side, f.size, f.price, f.status) },
+          [
+            {
+              tradeId: f.tradeId,
+              orderId: f.orderId,
+              market: market.conditionId,
+              tokenId: f.tokenId,
+              side: f.side,
+              role: f.role,
+              price: f.price,
+              size: f.size,
+              // Shares withheld on a BUY, pUSD deducted on a SELL; makers pay none.
+              fee: f.role === "MAKER" ? 0 : feeOf(f),
+              status: f.status,
+              matchedAtMs: f.atMs,
+            },
+          ],
+        ),
       ),
     );
   }
@@ -518,22 +534,30 @@ async function execute(
     updatedAtMs: number,
   ): Promise<void> {
     const { intent, orderType } = rec.request;
-    await db.upsertOrder({
-      id: orderId,
-      market: market.conditionId,
-      tokenId: intent.tokenId,
-      side: intent.side,
-      price: intent.price,
-      size: intent.size,
-      orderType,
-      postOnly: false,
-      status,
-      sizeMatched,
-      workflowId: workflowInfo().workflowId,
-      positionId: id,
-      error: rec.rejection?.message ?? null,
-      updatedAtMs,
-    });
+    const summary = recordOrderSummary(rec.seq, labelOf(rec), status, sizeMatched);
+    await db.upsertOrder.executeWithOptions({ summary }, [
+      {
+        id: orderId,
+        market: market.conditionId,
+        tokenId: intent.tokenId,
+        side: intent.side,
+        price: intent.price,
+        size: intent.size,
+        orderType,
+        postOnly: false,
+        status,
+        sizeMatched,
+        workflowId: workflowInfo().workflowId,
+        positionId: id,
+        error: rec.rejection?.message ?? null,
+        updatedAtMs,
+      },
+    ]);
+  }
+
+  /** What an order does, in the lifecycle's words (its activities' summaries). */
+  function labelOf(rec: OrderRecord): string {
+    return orderLabel(rec.purpose, rec.outcome, rec.request.intent.side);
   }
 
   /**
@@ -580,7 +604,10 @@ async function execute(
     orders.push(rec);
     let placed: PlacedOrder;
     try {
-      placed = await exchange.placeOrder(request);
+      placed = await exchange.placeOrder.executeWithOptions(
+        { summary: placeOrderSummary(purpose, outcome, side, size, price) },
+        [request],
+      );
     } catch (err) {
       if (!tracksOpenOrders) throw err;
       rec.state = "unknown";
@@ -628,11 +655,16 @@ async function execute(
     for (const rec of unsettled()) {
       let read: OrderReadBack;
       try {
-        read = await exchange.readOrder({
-          market: market.conditionId,
-          orderType: rec.request.orderType,
-          ...(rec.orderId ? { orderId: rec.orderId } : { intent: rec.request.intent }),
-        });
+        read = await exchange.readOrder.executeWithOptions(
+          { summary: readOrderSummary(rec.seq, labelOf(rec)) },
+          [
+            {
+              market: market.conditionId,
+              orderType: rec.request.orderType,
+              ...(rec.orderId ? { orderId: rec.orderId } : { intent: rec.request.intent }),
+            },
+          ],
+        );
       } catch (err) {
         log.warn("order read-back failed; trying again later", { seq: rec.seq, error: String(err) });
         continue;
@@ -679,70 +711,81 @@ async function execute(
   }
 
   async function persistPosition(): Promise<void> {
-    await db.upsertPosition({
-      id,
-      marketSlug: market.slug,
-      conditionId: market.conditionId,
-      asset: market.asset,
-      yesTokenId: market.upTokenId,
-      noTokenId: market.downTokenId,
-      marketEndAtMs: market.endMs,
-      status:
-        phase === "BALANCED"
-          ? "BALANCED"
-          : phase === "ABANDONED" || phase === "UNRESOLVED"
-            ? phase
-            : phase === "EXECUTING"
-              ? "OPEN"
-              : balanced()
-                ? "BALANCED"
-                : "IMBALANCED",
-      spread: opportunity.spread,
-      yesPrice: averageEntry(ledger, "UP") ?? null,
-      noPrice: averageEntry(ledger, "DOWN") ?? null,
-      yesShares: ledger.up.netShares,
-      noShares: ledger.down.netShares,
-      totalCost: netCost(ledger),
-      feesPaid: ledger.up.fees + ledger.down.fees,
-      rebalanceStatus:
-        telemetry.rebalanceStartedAtMs === undefined
-          ? "not_needed"
-          : telemetry.positionBalancedAtMs !== undefined
-            ? "completed"
-            : "pending",
-      ...(lastRebalance
-        ? {
-            rebalanceAction: lastRebalance.action,
-            rebalanceShares: lastRebalance.filled,
-            rebalancePrice: lastRebalance.price,
-            rebalanceProfit: lastRebalance.profit,
-            rebalancedAtMs: lastRebalance.atMs,
-          }
-        : {}),
-    });
+    const status =
+      phase === "BALANCED"
+        ? "BALANCED"
+        : phase === "ABANDONED" || phase === "UNRESOLVED"
+          ? phase
+          : phase === "EXECUTING"
+            ? "OPEN"
+            : balanced()
+              ? "BALANCED"
+              : "IMBALANCED";
+    const summary = recordPositionSummary(
+      status,
+      ledger.up.netShares,
+      ledger.down.netShares,
+      netCost(ledger),
+    );
+    await db.upsertPosition.executeWithOptions({ summary }, [
+      {
+        id,
+        marketSlug: market.slug,
+        conditionId: market.conditionId,
+        asset: market.asset,
+        yesTokenId: market.upTokenId,
+        noTokenId: market.downTokenId,
+        marketEndAtMs: market.endMs,
+        status,
+        spread: opportunity.spread,
+        yesPrice: averageEntry(ledger, "UP") ?? null,
+        noPrice: averageEntry(ledger, "DOWN") ?? null,
+        yesShares: ledger.up.netShares,
+        noShares: ledger.down.netShares,
+        totalCost: netCost(ledger),
+        feesPaid: ledger.up.fees + ledger.down.fees,
+        rebalanceStatus:
+          telemetry.rebalanceStartedAtMs === undefined
+            ? "not_needed"
+            : telemetry.positionBalancedAtMs !== undefined
+              ? "completed"
+              : "pending",
+        ...(lastRebalance
+          ? {
+              rebalanceAction: lastRebalance.action,
+              rebalanceShares: lastRebalance.filled,
+              rebalancePrice: lastRebalance.price,
+              rebalanceProfit: lastRebalance.profit,
+              rebalancedAtMs: lastRebalance.atMs,
+            }
+          : {}),
+      },
+    ]);
   }
 
   async function persistTelemetry(): Promise<void> {
     const placed = telemetry.orderPlacedAtMs;
     const filled = telemetry.orderFilledAtMs;
-    await db.upsertTelemetry({
-      positionId: id,
-      opportunityDetectedAtMs: input.detectedAtMs,
-      opportunitySpread: opportunity.spread,
-      opportunityYesPrice: opportunity.upBestAsk,
-      opportunityNoPrice: opportunity.downBestAsk,
-      orderPlacedAtMs: placed,
-      orderFilledAtMs: filled,
-      executionLatencyMs: placed === undefined ? null : placed - input.detectedAtMs,
-      fillLatencyMs: placed === undefined || filled === undefined ? null : filled - placed,
-      initialYesShares: telemetry.initialUp,
-      initialHedgeRatio: telemetry.initialHedge,
-      initialNoShares: telemetry.initialDown,
-      initialCost: telemetry.initialCost,
-      rebalanceStartedAtMs: telemetry.rebalanceStartedAtMs,
-      rebalanceAttempts: rebalanceTrades,
-      positionBalancedAtMs: telemetry.positionBalancedAtMs,
-    });
+    await db.upsertTelemetry.executeWithOptions({ summary: "record timing telemetry" }, [
+      {
+        positionId: id,
+        opportunityDetectedAtMs: input.detectedAtMs,
+        opportunitySpread: opportunity.spread,
+        opportunityYesPrice: opportunity.upBestAsk,
+        opportunityNoPrice: opportunity.downBestAsk,
+        orderPlacedAtMs: placed,
+        orderFilledAtMs: filled,
+        executionLatencyMs: placed === undefined ? null : placed - input.detectedAtMs,
+        fillLatencyMs: placed === undefined || filled === undefined ? null : filled - placed,
+        initialYesShares: telemetry.initialUp,
+        initialHedgeRatio: telemetry.initialHedge,
+        initialNoShares: telemetry.initialDown,
+        initialCost: telemetry.initialCost,
+        rebalanceStartedAtMs: telemetry.rebalanceStartedAtMs,
+        rebalanceAttempts: rebalanceTrades,
+        positionBalancedAtMs: telemetry.positionBalancedAtMs,
+      },
+    ]);
   }
 
   const nothingHeld = () => ledger.up.netShares === 0 && ledger.down.netShares === 0;
@@ -933,17 +976,25 @@ async function execute(
         profit,
         atMs: attemptedAtMs,
       };
-    await db.recordRebalanceTrade({
-      positionId: id,
-      attemptedAtMs,
-      action: option.action,
-      shares: option.shares,
-      price: option.limitPrice,
+    const summary = recordRebalanceSummary(
+      orderLabel("rebalance", option.outcome, option.side),
+      option.shares,
       status,
-      filledShares: filled,
-      profit,
-      orderId: rec.orderId ?? null,
-    });
+      filled,
+    );
+    await db.recordRebalanceTrade.executeWithOptions({ summary }, [
+      {
+        positionId: id,
+        attemptedAtMs,
+        action: option.action,
+        shares: option.shares,
+        price: option.limitPrice,
+        status,
+        filledShares: filled,
+        profit,
+        orderId: rec.orderId ?? null,
+      },
+    ]);
     await persistTelemetry();
     await persistPosition();
   }
@@ -969,8 +1020,10 @@ async function execute(
     // Gamma, then the CLOB's market record; polls back off, and the deadline ends the wait.
     const deadline = market.endMs + RESOLUTION_DEADLINE_MS;
     for (let attempt = 0; ; attempt++) {
-      winner = await resolutionReads
-        .marketResolution({ slug: market.slug, conditionId: market.conditionId })
+      winner = await resolutionReads.marketResolution
+        .executeWithOptions({ summary: "read resolution (Gamma, then the CLOB's market)" }, [
+          { slug: market.slug, conditionId: market.conditionId },
+        ])
         .catch((err: unknown) => {
           log.warn("resolution read failed; trying again later", { error: String(err) });
           return undefined;
@@ -981,7 +1034,9 @@ async function execute(
     }
   } else {
     while (!winner) {
-      winner = await marketData.marketResolution({ slug: market.slug });
+      winner = await marketData.marketResolution.executeWithOptions({ summary: "read resolution (Gamma)" }, [
+        { slug: market.slug },
+      ]);
       if (!winner) await sleep("5 seconds");
     }
   }
@@ -1021,15 +1076,17 @@ async function execute(
     downShares: ledger.down.netShares,
     rebalanceTrades,
   };
-  await db.resolvePosition({
-    positionId: id,
-    resolvedAtMs: Date.now(),
-    winningOutcome: winner === "UP" ? "YES" : "NO",
-    payout: resolution.payout,
-    actualProfit: resolution.pnl,
-    finalYesShares: resolution.finalUpShares,
-    finalNoShares: resolution.finalDownShares,
-  });
+  await db.resolvePosition.executeWithOptions({ summary: recordResolutionSummary(winner, resolution.pnl) }, [
+    {
+      positionId: id,
+      resolvedAtMs: Date.now(),
+      winningOutcome: winner === "UP" ? "YES" : "NO",
+      payout: resolution.payout,
+      actualProfit: resolution.pnl,
+      finalYesShares: resolution.finalUpShares,
+      finalNoShares: resolution.finalDownShares,
+    },
+  ]);
   publish();
   await tellSession();
   log.info("position resolved", { winner, pnl: resolution.pnl });

@@ -16,6 +16,7 @@ import {
   ParentClosePolicy,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   startChild,
@@ -23,6 +24,7 @@ import {
   workflowInfo,
 } from "@temporalio/workflow";
 import type { MarketDataActivities } from "../activities/market-data";
+import type { MarketRef } from "../src/session/market";
 import { workflowIds } from "../src/session/messages";
 import { control } from "./control";
 import {
@@ -33,6 +35,7 @@ import {
   resumeSignal,
 } from "./definitions";
 import { marketSession, type SessionParams } from "./session";
+import { CONTROL_SUMMARY, durationText, schedulerDetails, sessionSummary } from "./views";
 
 /** The control state as a scheduler last heard it. */
 export type KnownControlState = Omit<ControlStateMessage, "seq">;
@@ -52,7 +55,7 @@ export interface SchedulerInput {
   controlSeq?: number;
 }
 
-const { discoverWindows } = proxyActivities<MarketDataActivities>({
+const marketData = proxyActivities<MarketDataActivities>({
   startToCloseTimeout: "30 seconds",
   retry: { initialInterval: "1 second", maximumInterval: "30 seconds" },
 });
@@ -71,12 +74,28 @@ export async function scheduler(input: SchedulerInput): Promise<void> {
   let changed = false;
   const me = workflowInfo().workflowId;
   const controlId = workflowIds.control(workflowInfo().taskQueue);
+  /** The latest window whose session is started, and when the scheduler looks for windows next (details). */
+  let latest: MarketRef | undefined;
+  let nextLookMs: number | undefined;
+  /** The scheduler as the Web UI shows it live (current details: no history event). */
+  const showDetails = () =>
+    setCurrentDetails(
+      schedulerDetails({
+        asset: input.asset,
+        windowMs: input.windowMs,
+        ...(known ? { control: known } : {}),
+        ...(latest ? { latest } : {}),
+        liveSessions: Object.values(live).filter((endMs) => endMs > Date.now()).length,
+        ...(nextLookMs !== undefined ? { nextLookMs } : {}),
+      }),
+    );
 
   setHandler(controlStateSignal, ({ seq, ...state }) => {
     answered = Math.max(answered, seq);
     // Unknown until now: only a halt is news to the sessions (they start un-halted).
     if (known === undefined ? state.halted : known.halted !== state.halted) changed = true;
     known = state;
+    showDetails();
   });
 
   /** Asks control for its state (subscribing to changes) and waits for the answer. */
@@ -93,6 +112,7 @@ export async function scheduler(input: SchedulerInput): Promise<void> {
         try {
           await startChild(control, {
             workflowId: controlId,
+            staticSummary: CONTROL_SUMMARY,
             args: [{}],
             parentClosePolicy: ParentClosePolicy.ABANDON,
           });
@@ -127,20 +147,22 @@ export async function scheduler(input: SchedulerInput): Promise<void> {
     }
   }
 
+  const later = (a: MarketRef | undefined, b: MarketRef) =>
+    a === undefined || b.startMs > a.startMs ? b : a;
   let controlled = false;
+  showDetails();
   for (let i = input.iterations ?? 0; i < ITERATIONS_PER_RUN; i++) {
     controlled = patched(CONTROL_PATCH);
     if (controlled) await syncControl();
-    const windows = await discoverWindows({
-      asset: input.asset,
-      windowMs: input.windowMs,
-      fromMs: Date.now(),
-      count: 2,
-    });
+    const windows = await marketData.discoverWindows.executeWithOptions(
+      { summary: `find ${input.asset}'s current and next ${durationText(input.windowMs)} windows (Gamma)` },
+      [{ asset: input.asset, windowMs: input.windowMs, fromMs: Date.now(), count: 2 }],
+    );
     for (const market of windows) {
       if (started.has(market.slug) || market.endMs <= Date.now()) {
         if (controlled && started.has(market.slug) && market.endMs > Date.now())
           live[market.slug] = market.endMs;
+        if (started.has(market.slug)) latest = later(latest, market);
         continue;
       }
       const halted = controlled && known?.halted === true ? { reason: known.reason } : undefined;
@@ -150,6 +172,7 @@ export async function scheduler(input: SchedulerInput): Promise<void> {
           args: [{ market, params: input.params, ...(halted ? { halted } : {}) }],
           parentClosePolicy: ParentClosePolicy.ABANDON,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          staticSummary: sessionSummary(market, halted !== undefined),
         });
         log.info("session scheduled", { slug: market.slug, ...(halted ? { halted: true } : {}) });
       } catch (err) {
@@ -161,11 +184,14 @@ export async function scheduler(input: SchedulerInput): Promise<void> {
             .catch(() => undefined);
       }
       started.add(market.slug);
+      latest = later(latest, market);
       if (controlled) live[market.slug] = market.endMs;
     }
     // Wake shortly after the next window starts (the one after it is listed by then).
     const next = (Math.floor(Date.now() / input.windowMs) + 1) * input.windowMs;
     const waitMs = Math.max(1_000, next - Date.now() + 1_000);
+    nextLookMs = Date.now() + waitMs;
+    showDetails();
     if (controlled) {
       // Meanwhile, pass every halt and resume on to the live sessions at once.
       const wakeAtMs = Date.now() + waitMs;

@@ -20,6 +20,7 @@ import {
   ParentClosePolicy,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   startChild,
@@ -46,7 +47,7 @@ import {
 } from "./definitions";
 import { marketFeed } from "./feed";
 import { type ArbitrageParams, position } from "./position";
-import type { SessionView } from "./views";
+import { feedSummary, type SessionView, sessionDetails } from "./views";
 
 export interface SessionParams extends ArbitrageParams {
   /** Events after which the session continues as new (Temporal's hard limit is far above). */
@@ -164,11 +165,40 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
   // positions whose interval has passed: a book held back waits for the next pass.
   const trailingFlush = patched("session-book-trailing-flush");
 
+  const openPositions = () =>
+    Object.values(state.positions)
+      .filter((p) => !p.done)
+      .map((p) => p.positionId);
+  const view = (): SessionView => ({
+    slug: market.slug,
+    asset: market.asset,
+    startMs: market.startMs,
+    endMs: market.endMs,
+    halted: state.halted,
+    positionsStarted: state.positionsStarted,
+    openPositions: openPositions(),
+    lastBookSeq: state.lastBookSeq,
+    ...(state.armedId ? { armedPositionId: state.armedId } : {}),
+    ...(state.book
+      ? {
+          bestAsks: {
+            up: state.book.up.asks[0]?.price ?? null,
+            down: state.book.down.asks[0]?.price ?? null,
+          },
+        }
+      : {}),
+    runsSoFar: state.runs,
+  });
+  /** The session as the Web UI shows it live (current details: no history event), kept current by every change. */
+  let ended = Date.now() >= market.endMs;
+  const showDetails = () => setCurrentDetails(sessionDetails(view(), ended));
+
   setHandler(marketBookSignal, (b) => {
     if (b.seq > state.lastBookSeq) {
       state.lastBookSeq = b.seq;
       state.book = b;
       state.bookUnexamined = true;
+      showDetails();
     }
   });
   setHandler(fillsSignal, (fills) => {
@@ -181,45 +211,22 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     if (!state.halted) log.info("session halted", { reason: req?.reason });
     state.halted = true;
     state.haltPropagated = false;
+    showDetails();
   });
   setHandler(resumeSignal, () => {
     if (state.halted) log.info("session resumed");
     state.halted = false;
     state.haltPropagated = false;
+    showDetails();
   });
   setHandler(positionStatusSignal, (status) => {
     state.positions[status.positionId] = status;
     // Executing (or done): it is no longer the armed one; the next is armed once it has executed.
     if (status.positionId === state.armedId && !status.armed) delete state.armedId;
+    showDetails();
   });
-  setHandler(
-    sessionStateQuery,
-    (): SessionView => ({
-      slug: market.slug,
-      asset: market.asset,
-      startMs: market.startMs,
-      endMs: market.endMs,
-      halted: state.halted,
-      positionsStarted: state.positionsStarted,
-      openPositions: openPositions(),
-      lastBookSeq: state.lastBookSeq,
-      ...(state.armedId ? { armedPositionId: state.armedId } : {}),
-      ...(state.book
-        ? {
-            bestAsks: {
-              up: state.book.up.asks[0]?.price ?? null,
-              down: state.book.down.asks[0]?.price ?? null,
-            },
-          }
-        : {}),
-      runsSoFar: state.runs,
-    }),
-  );
+  setHandler(sessionStateQuery, view);
 
-  const openPositions = () =>
-    Object.values(state.positions)
-      .filter((p) => !p.done)
-      .map((p) => p.positionId);
   /** Open positions that hold or may hold orders (an armed one has none: no fills, reconciles or books). */
   const tradingPositions = () =>
     Object.values(state.positions)
@@ -269,10 +276,13 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     });
   }
 
+  showDetails();
+
   if (!state.feedStarted) {
     try {
       await startChild(marketFeed, {
         workflowId: workflowIds.feed(market.slug),
+        staticSummary: feedSummary(market),
         args: [
           {
             market,
@@ -364,7 +374,10 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
       );
       // Read again: a resume that arrived meanwhile is propagated on the next pass (as ever).
       if (state.halted) {
-        const cancelled = await exchange.cancelMarketOrders({ market: market.conditionId });
+        const cancelled = await exchange.cancelMarketOrders.executeWithOptions(
+          { summary: `cancel every open order in ${market.slug} (halt)` },
+          [{ market: market.conditionId }],
+        );
         log.info("open orders cancelled on halt", { cancelled, signal: haltSignal.name });
       }
     }
@@ -436,11 +449,15 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       staticSummary: positionSummary(market.asset, opportunity),
+      // Money nested in an object: the payload converter writes it as decimal text ("0.020000"), as the
+      // Web UI then shows it (a memo's top-level fields are converted without their names: micros).
       memo: {
         detectedAtMs: now,
-        spread: opportunity.spread,
-        pairCost: opportunity.pairCost,
-        expectedProfit: opportunity.expectedProfit,
+        opportunity: {
+          spread: opportunity.spread,
+          pairCost: opportunity.pairCost,
+          expectedProfit: opportunity.expectedProfit,
+        },
       },
       typedSearchAttributes: [
         { key: MarketSlug, value: market.slug },
@@ -451,7 +468,6 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
   }
 
   // One timer for the end of the window, never cancelled (see workflows/position.ts).
-  let ended = Date.now() >= market.endMs;
   void sleep(Math.max(1, market.endMs - Date.now())).then(() => {
     ended = true;
   });
@@ -471,6 +487,7 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     if (armedEntry) {
       if (armDue()) await arm();
     } else if (snapshot) await maybeOpenPosition(snapshot);
+    showDetails();
     await forward();
 
     const info = workflowInfo();
@@ -484,6 +501,7 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     }
   }
   if (!market.slug) throw ApplicationFailure.nonRetryable("market without a slug");
+  showDetails();
   log.info("session ended", { positionsStarted: state.positionsStarted });
   return { positionsStarted: state.positionsStarted };
 }

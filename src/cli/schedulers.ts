@@ -9,6 +9,7 @@
  */
 import { type Client, WorkflowNotFoundError } from "@temporalio/client";
 import { WorkflowIdConflictPolicy } from "@temporalio/common";
+import { CONTROL_SUMMARY, schedulerSummary } from "../../workflows/views";
 import type { Config } from "../config/schema";
 import { ENV_VARS } from "../config/schema";
 import type { Logger } from "../log";
@@ -31,7 +32,7 @@ export async function ensureControl(client: Client, taskQueue: string): Promise<
     taskQueue,
     args: [{}],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    staticSummary: "Operator control: `ballast halt` / `ballast resume` of all trading",
+    staticSummary: CONTROL_SUMMARY,
   });
   return workflowId;
 }
@@ -123,6 +124,7 @@ export async function ensureSchedulers(config: Config, logger: Logger): Promise<
         workflowId,
         taskQueue,
         args: [wanted],
+        staticSummary: schedulerSummary(asset, wanted.windowMs),
         workflowIdConflictPolicy: restart
           ? WorkflowIdConflictPolicy.TERMINATE_EXISTING
           : WorkflowIdConflictPolicy.USE_EXISTING,
