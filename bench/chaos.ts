@@ -8,6 +8,8 @@
  *   npm run chaos -- --trials 1 --only fills --target temporal --seed 7    reproduce one trial
  *   npm run chaos -- --fuzz [--frames 1000000]       fuzz the frame decoder and the channel client
  *   npm run chaos -- --trials 100 --jobs 3           three trials at a time, each on its own server
+ *   npm run chaos -- --trials 3 --scale-out          2 workers + 2 streamers + `ballast scheduler`, 4 assets;
+ *                                                    one streamer killed for good, its feeds must move
  *
  * Each trial (bench/chaos/trial.ts) runs a scripted market on a fresh venue simulator with the workers
  * as child processes, kills one target with SIGKILL at its kill point, restarts it, lets the window
@@ -15,7 +17,8 @@
  * 90–120 s (a 60 s window, aligned to the clock, and its resolution), mostly waiting; with --jobs N,
  * N trials run at a time, each job with its own Temporal dev server (a trial that kills the server
  * must not take another job's trial down with it). Prints a line per trial, then a table per
- * kill point and target, and keeps the result in bench/chaos.last.json. Exits 1 if any invariant was
+ * kill point and target, and keeps the result in bench/chaos.last.json (scale-out runs in
+ * bench/chaos-scale-out.last.json). Exits 1 if any invariant was
  * violated or a trial could not be run.
  */
 import { spawnSync } from "node:child_process";
@@ -32,6 +35,8 @@ import {
   KILL_TARGETS,
   type KillPoint,
   type KillTarget,
+  SCALE_OUT,
+  scaleOutSchedule,
   schedule,
 } from "./chaos/matrix";
 import type { TrialResult } from "./chaos/trial";
@@ -56,17 +61,30 @@ function listOf<T extends string>(allowed: readonly T[]) {
 }
 
 const LAST = path.join(__dirname, "chaos.last.json");
+/** Scale-out runs keep theirs apart, so a short one does not replace the matrix's last result. */
+const LAST_SCALE_OUT = path.join(__dirname, "chaos-scale-out.last.json");
 
-function readLast(): Record<string, unknown> | undefined {
+/** The command that runs one trial again. */
+function reproduce(r: TrialResult): string {
+  const which =
+    r.point === "scale-out"
+      ? "--scale-out"
+      : r.point === "soak"
+        ? `--only ${r.target}`
+        : `--only ${r.point} --target ${r.target}`;
+  return `npm run chaos -- --trials 1 ${which} --seed ${r.seed}`;
+}
+
+function readLast(file = LAST): Record<string, unknown> | undefined {
   try {
-    return JSON.parse(readFileSync(LAST, "utf8"));
+    return JSON.parse(readFileSync(file, "utf8"));
   } catch {
     return undefined;
   }
 }
 
-function writeLast(value: unknown): void {
-  writeFileSync(LAST, `${JSON.stringify(value, null, 2)}\n`);
+function writeLast(value: unknown, file = LAST): void {
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 function git(...args: string[]): string | undefined {
@@ -90,6 +108,10 @@ const program = new Command()
     `kill targets, comma-separated (${KILL_TARGETS.join(", ")})`,
     listOf(KILL_TARGETS),
   )
+  .option(
+    "--scale-out",
+    `scale-out trials instead: ${SCALE_OUT.workers} workflow workers, ${SCALE_OUT.streamers} streaming workers and \`ballast scheduler\` as processes on ${SCALE_OUT.assets.length} assets; the streamer hosting our market's feed killed for good`,
+  )
   .option("-j, --jobs <n>", "trials run at a time, each job on its own Temporal server", wholeNumber(1), 1)
   .option("--seed <n>", "seed of the first trial (trial i uses seed + i − 1)", wholeNumber(0), 1)
   .option("--keep-logs", "keep every trial's logs, not only those of failed trials")
@@ -110,6 +132,7 @@ async function main(): Promise<number> {
     verbose?: boolean;
     fuzz?: boolean;
     frames: number;
+    scaleOut?: boolean;
   }>();
   const runTrials = !opts.fuzz || program.getOptionValueSource("trials") === "cli";
   const last = readLast();
@@ -143,12 +166,18 @@ async function main(): Promise<number> {
   }
   const points = opts.only?.filter((o): o is KillPoint => (KILL_POINTS as readonly string[]).includes(o));
   const faults = opts.only?.filter((o): o is FaultName => (FAULT_NAMES as readonly string[]).includes(o));
-  const specs = schedule(opts.trials, {
-    ...(points?.length ? { points } : {}),
-    ...(faults?.length ? { faults } : {}),
-    ...(opts.target ? { targets: opts.target } : {}),
-    seed: opts.seed,
-  });
+  if (opts.scaleOut && (opts.only || opts.target)) {
+    console.error("--scale-out runs its own trial: it takes no --only or --target");
+    return 2;
+  }
+  const specs = opts.scaleOut
+    ? scaleOutSchedule(opts.trials, opts.seed)
+    : schedule(opts.trials, {
+        ...(points?.length ? { points } : {}),
+        ...(faults?.length ? { faults } : {}),
+        ...(opts.target ? { targets: opts.target } : {}),
+        seed: opts.seed,
+      });
   const began = Date.now();
   const loadAtStart = os.loadavg()[0] ?? 0;
   console.log(`chaos: ${specs.length} trial(s), ${os.cpus().length} cores, load ${loadAtStart.toFixed(2)}`);
@@ -175,9 +204,7 @@ async function main(): Promise<number> {
       );
       if (r.error || violations(r) || opts.verbose) console.log(`    details: ${JSON.stringify(r.details)}`);
       if (r.error || violations(r)) {
-        console.log(
-          `    reproduce: npm run chaos -- --trials 1 ${r.point === "soak" ? `--only ${r.target}` : `--only ${r.point} --target ${r.target}`} --seed ${r.seed}`,
-        );
+        console.log(`    reproduce: ${reproduce(r)}`);
       }
     }
   };
@@ -217,6 +244,7 @@ async function main(): Promise<number> {
       only: opts.only ?? null,
       target: opts.target ?? null,
       seed: opts.seed,
+      scaleOut: opts.scaleOut ?? false,
     },
     trials: summary.trials,
     duplicateOrders: summary.duplicateOrders,
@@ -229,14 +257,15 @@ async function main(): Promise<number> {
     cells: summary.cells,
     failures: failed.map((r) => ({
       ...r,
-      reproduce: `npm run chaos -- --trials 1 ${r.point === "soak" ? `--only ${r.target}` : `--only ${r.point} --target ${r.target}`} --seed ${r.seed}`,
+      reproduce: reproduce(r),
     })),
     results: results.map(({ details: _details, ...r }) => r),
     runSeconds: Math.round((Date.now() - began) / 1000),
-    fuzz,
+    ...(opts.scaleOut ? {} : { fuzz }),
   };
-  writeLast(result);
-  console.log(`saved bench/chaos.last.json (run ${result.runSeconds} s)`);
+  const file = opts.scaleOut ? LAST_SCALE_OUT : LAST;
+  writeLast(result, file);
+  console.log(`saved bench/${path.basename(file)} (run ${result.runSeconds} s)`);
   return failed.length === 0 && results.length === specs.length && fuzzOk ? 0 : 1;
 }
 

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { formatTable } from "../../src/cli/table";
-import { FAULT_NAMES, KILL_POINTS, KILL_TARGETS, type TrialSpec } from "./matrix";
+import { FAULT_NAMES, KILL_POINTS, KILL_TARGETS, SCALE_OUT, type TrialSpec } from "./matrix";
 import { RestartableTemporal } from "./temporal-server";
 import { CONTINUE_AS_NEW_AT, runTrial, type TrialResult } from "./trial";
 
@@ -19,6 +19,7 @@ export const INVARIANTS = [
   "orphanOrders",
   "pnlMismatch",
   "bookMismatches",
+  "lateFeeds",
 ] as const;
 export type Invariant = (typeof INVARIANTS)[number];
 
@@ -88,6 +89,7 @@ export interface Cell {
   orphanOrders: number;
   pnlMismatch: number;
   bookMismatches: number;
+  lateFeeds: number;
   /** Not an invariant: see TrialResult.staleBooks. */
   staleBooks: number;
 }
@@ -102,6 +104,7 @@ export interface ChaosSummary {
   orphanOrders: number;
   pnlMismatch: number;
   bookMismatches: number;
+  lateFeeds: number;
   staleBooks: number;
   cells: Cell[];
 }
@@ -111,6 +114,7 @@ export function summarize(results: readonly TrialResult[]): ChaosSummary {
   const rows: [string, readonly string[]][] = [
     ...KILL_POINTS.map((p) => [p, KILL_TARGETS] as [string, readonly string[]]),
     ["soak", FAULT_NAMES],
+    [SCALE_OUT.point, [SCALE_OUT.target]],
   ];
   for (const [point, targets] of rows) {
     for (const target of targets) {
@@ -141,14 +145,15 @@ export function summarize(results: readonly TrialResult[]): ChaosSummary {
     orphanOrders: total("orphanOrders"),
     pnlMismatch: total("pnlMismatch"),
     bookMismatches: total("bookMismatches"),
+    lateFeeds: total("lateFeeds"),
     staleBooks: total("staleBooks"),
     cells,
   };
 }
 
 /**
- * The table `npm run chaos` prints (and the README shows): one row per kill point and target, and per fault
- * soak; each invariant's violations, trials that could not run (errors), and (not an invariant) quiet moments
+ * The table `npm run chaos` prints (and the README shows): one row per kill point and target, per fault
+ * soak, and for scale-out trials; each invariant's violations, trials that could not run (errors), and (not an invariant) quiet moments
  * at which the session's book had not caught up with the venue's (stale book).
  */
 export function formatSummary(s: ChaosSummary): string {
@@ -163,6 +168,7 @@ export function formatSummary(s: ChaosSummary): string {
     "orphans",
     "P&L ≠",
     "book ≠",
+    "late feeds",
     "errors",
     "stale book",
   ];
@@ -177,6 +183,7 @@ export function formatSummary(s: ChaosSummary): string {
     c.orphanOrders,
     c.pnlMismatch,
     c.bookMismatches,
+    c.lateFeeds,
     c.errors,
     c.staleBooks,
   ];

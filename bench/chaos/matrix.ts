@@ -55,7 +55,23 @@ export type FaultName = keyof typeof FAULTS;
 export const FAULT_NAMES = Object.keys(FAULTS) as FaultName[];
 export const FAILING_TRADE_RATE = 0.3;
 
+/**
+ * The scale-out trial: the production topology as separate processes — two workflow workers, two streaming
+ * workers and the scheduler (`ballast worker|streamer|scheduler`) — on four assets' markets. When our first
+ * trade's fills are on their way (as at the `fills` point), the streaming worker hosting that market's feed
+ * is killed with SIGKILL and not started again: every feed it hosted must resume on the other streaming
+ * worker within the feed's heartbeat timeout and retry interval, with nothing lost or done twice.
+ */
+export const SCALE_OUT = {
+  point: "scale-out",
+  target: "streamer",
+  assets: ["BTC", "ETH", "SOL", "XRP"],
+  workers: 2,
+  streamers: 2,
+} as const;
+
 export type TrialSpec =
+  | { index: number; point: "scale-out"; target: "streamer"; fault?: undefined; seed: number }
   | {
       /** 1-based, in the order run. */
       index: number;
@@ -102,5 +118,15 @@ export function schedule(
     index: i + 1,
     ...cells[i % cells.length]!,
     seed: base + i,
+  }));
+}
+
+/** `trials` scale-out trials (SCALE_OUT), seeds from `seed`. */
+export function scaleOutSchedule(trials: number, seed = 1): TrialSpec[] {
+  return Array.from({ length: trials }, (_, i) => ({
+    index: i + 1,
+    point: SCALE_OUT.point,
+    target: SCALE_OUT.target,
+    seed: seed + i,
   }));
 }

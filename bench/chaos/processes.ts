@@ -1,8 +1,11 @@
 /**
- * The workflow worker and the streaming worker of one trial, as child processes (`node bin/ballast.cjs
+ * The workflow workers and the streaming workers of one trial, as child processes (`node bin/ballast.cjs
  * worker|streamer`, exactly as deployed), supervised the way a deployment's process manager would: a
  * process that ends without being killed by the harness is started again after a second (and counted,
- * with how it ended, so a report shows it). Output goes to one log file per role.
+ * with how it ended, so a report shows it). Output goes to one log file per instance.
+ *
+ * An instance is named by its role, with a number for the second and later of a role ("streamer",
+ * "streamer-2"): most trials run one of each, the scale-out trial two of each.
  */
 import type { ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
@@ -11,14 +14,25 @@ import { killHard, spawnBallast } from "../../tests/helpers/stack";
 
 export type Role = "worker" | "streamer";
 export const ROLES: readonly Role[] = ["worker", "streamer"];
+/** "worker", "streamer", "worker-2", "streamer-2", … */
+export type Instance = Role | `${Role}-${number}`;
+
+export function roleOf(instance: Instance): Role {
+  return instance.split("-")[0] as Role;
+}
+
+/** The instances of `count` processes of a role: "streamer", "streamer-2", … */
+export function instancesOf(role: Role, count: number): Instance[] {
+  return Array.from({ length: count }, (_, i) => (i === 0 ? role : (`${role}-${i + 1}` as Instance)));
+}
 
 const RESTART_DELAY_MS = 1_000;
 
 export class WorkerProcesses {
-  readonly #children = new Map<Role, ChildProcess>();
+  readonly #children = new Map<Instance, ChildProcess>();
   readonly #timers = new Set<NodeJS.Timeout>();
   /** Ends nobody asked for: role and how it ended. */
-  readonly unexpectedExits: { role: Role; how: string; atMs: number }[] = [];
+  readonly unexpectedExits: { role: Instance; how: string; atMs: number }[] = [];
   #closed = false;
 
   constructor(
@@ -26,19 +40,30 @@ export class WorkerProcesses {
     readonly logDir: string,
   ) {}
 
-  logFile(role: Role): string {
+  logFile(role: Instance): string {
     return path.join(this.logDir, `${role}.log`);
   }
 
-  running(role: Role): boolean {
+  running(role: Instance): boolean {
     const c = this.#children.get(role);
     return c !== undefined && c.exitCode === null && c.signalCode === null;
   }
 
-  start(role: Role): void {
+  /** The process id of a running instance (a Temporal worker's default identity is `pid@host`). */
+  pid(role: Instance): number | undefined {
+    return this.running(role) ? this.#children.get(role)?.pid : undefined;
+  }
+
+  /** The running instance with this process id. */
+  instanceOfPid(pid: number): Instance | undefined {
+    for (const [role, child] of this.#children) if (child.pid === pid && this.running(role)) return role;
+    return undefined;
+  }
+
+  start(role: Instance): void {
     if (this.#closed || this.running(role)) return;
     const log = openSync(this.logFile(role), "a");
-    const child = spawnBallast(role, this.env, ["ignore", log, log]);
+    const child = spawnBallast(roleOf(role), this.env, ["ignore", log, log]);
     closeSync(log);
     this.#children.set(role, child);
     child.once("exit", (code, signal) => {
@@ -54,7 +79,7 @@ export class WorkerProcesses {
   }
 
   /** SIGKILL (not counted as unexpected); resolves once it has ended. */
-  async kill(role: Role): Promise<void> {
+  async kill(role: Instance): Promise<void> {
     const child = this.#children.get(role);
     this.#children.delete(role);
     if (child) await killHard(child);
@@ -65,11 +90,11 @@ export class WorkerProcesses {
     this.#closed = true;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    await Promise.all(ROLES.map((r) => this.kill(r)));
+    await Promise.all([...this.#children.keys()].map((r) => this.kill(r)));
   }
 
   /** The last lines a role wrote. */
-  tail(role: Role, lines = 20): string {
+  tail(role: Instance, lines = 20): string {
     try {
       return readFileSync(this.logFile(role), "utf8").trimEnd().split("\n").slice(-lines).join("\n");
     } catch {

@@ -25,6 +25,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { Client, type WorkflowHandle } from "@temporalio/client";
 import type { Payload } from "@temporalio/common";
+import { temporal as proto } from "@temporalio/proto";
 import { Wallet } from "ethers";
 import { ensureSchedulers } from "../../src/cli/schedulers";
 import { loadConfig } from "../../src/config/load";
@@ -45,6 +46,7 @@ import {
   QUIET_MARKET,
   setFaults,
   settledValue,
+  spawnBallast,
   submittedOrders,
   venueFills,
 } from "../../tests/helpers/stack";
@@ -56,9 +58,10 @@ import {
   type FaultName,
   type KillPoint,
   type KillTarget,
+  SCALE_OUT,
   type TrialSpec,
 } from "./matrix";
-import { WorkerProcesses } from "./processes";
+import { type Instance, instancesOf, WorkerProcesses } from "./processes";
 import type { RestartableTemporal } from "./temporal-server";
 
 export const WINDOW_MS = 60_000;
@@ -81,6 +84,13 @@ const ASK_SIZE = 40_000_000;
 const TAKEN = 28_000_000;
 /** A trial that has not finished after this is abandoned (its cleanup still runs). */
 const TRIAL_TIMEOUT_MS = 6 * 60_000;
+/**
+ * Scale-out: a killed streaming worker's feeds run on the other one within this. Temporal notices the dead
+ * worker by the feed activity's heartbeat timeout (10 s after the last heartbeat it received, which is at
+ * most the kill) and retries it after its initial retry interval (1 s), both in workflows/feed.ts; 3 s more
+ * for the task to reach the other worker on a loaded 2-core machine.
+ */
+export const FEED_RESUME_WITHIN_MS = 10_000 + 1_000 + 3_000;
 
 export interface TrialContext {
   temporal: RestartableTemporal;
@@ -98,7 +108,7 @@ export interface TrialResult {
   seed: number;
   /** A kill target, or the fault of a soak. */
   target: KillTarget | FaultName;
-  point: KillPoint | "soak";
+  point: KillPoint | "soak" | "scale-out";
   /** Held trials: which order was held (entry or rebalance). */
   variant?: string;
   namespace: string;
@@ -129,6 +139,13 @@ export interface TrialResult {
    * change, 5 s on (the feed had not caught up: stalled, or its streamer down, with no resync since).
    */
   staleBooks: number;
+  /**
+   * Scale-out trials: feeds of the killed streaming worker that did not run on the other one within
+   * FEED_RESUME_WITHIN_MS (or at all); 0 in other trials.
+   */
+  lateFeeds: number;
+  /** Scale-out trials: where the feeds ran before the kill, which streamer was killed, and how each moved. */
+  scaleOut?: ScaleOutReport;
   /** Processes that ended without being killed (the harness started them again). */
   unexpectedExits: string[];
   /** The trial could not be run to its end (a harness failure, not an invariant). */
@@ -186,6 +203,25 @@ async function lastSessionBook(session: WorkflowHandle): Promise<MarketBookSnaps
     if (signaled?.signalName === SIGNALS.marketBook) book = json(signaled.input);
   }
   return book;
+}
+
+export interface ScaleOutReport {
+  /** The running feeds' markets per streaming worker, just before the kill. */
+  hostsBefore: Record<string, string[]>;
+  killed?: Instance;
+  survivor?: Instance;
+  /** Each feed of the killed worker: on which worker it ran again, how long after the kill. */
+  moved: { slug: string; on: string; afterMs: number }[];
+  /** Feeds of the killed worker not seen running on another worker by the end of the watch. */
+  notResumed: string[];
+}
+
+/** A running feed's activity: which process runs it, since when (its current attempt). */
+interface FeedHost {
+  slug: string;
+  pid?: number;
+  startedAtMs?: number;
+  attempt: number;
 }
 
 interface KillMoment {
@@ -265,6 +301,7 @@ class Trial {
       orphanOrders: 0,
       pnlMismatch: 0,
       bookMismatches: 0,
+      lateFeeds: 0,
       staleBooks: 0,
       unexpectedExits: [],
       seconds: 0,
@@ -280,6 +317,101 @@ class Trial {
 
   get engine() {
     return this.venue.simulation.engine;
+  }
+
+  /** Waits until each instance's process polls the task queue (a worker's identity is `pid@host`). */
+  async waitForPollers(
+    taskQueue: string,
+    type: "WORKFLOW" | "ACTIVITY",
+    instances: readonly Instance[],
+    untilMs: number,
+  ): Promise<void> {
+    await waitFor(
+      `${instances.join(" and ")} polling ${taskQueue}`,
+      async () => {
+        const r = await this.client.workflowService.describeTaskQueue({
+          namespace: this.result.namespace,
+          taskQueue: { name: taskQueue },
+          taskQueueType: proto.api.enums.v1.TaskQueueType[`TASK_QUEUE_TYPE_${type}`],
+        });
+        const polling = new Set((r.pollers ?? []).map((p) => Number.parseInt(p.identity ?? "", 10)));
+        return instances.every((i) => {
+          const pid = this.procs.pid(i);
+          return pid !== undefined && polling.has(pid);
+        })
+          ? true
+          : undefined;
+      },
+      untilMs,
+      500,
+    );
+  }
+
+  /** `ballast scheduler` as its own process: resolves true once it exited 0; throws with its output if not. */
+  runScheduler(env: NodeJS.ProcessEnv): Promise<true> {
+    return new Promise((resolve, reject) => {
+      const child = spawnBallast("scheduler", env, ["ignore", "pipe", "pipe"]);
+      let output = "";
+      child.stdout?.on("data", (d) => {
+        output += d;
+      });
+      child.stderr?.on("data", (d) => {
+        output += d;
+      });
+      child.once("exit", (code, signal) =>
+        code === 0
+          ? resolve(true)
+          : reject(
+              new Error(`ballast scheduler ended ${signal ?? code}: ${output.trim().split("\n").pop()}`),
+            ),
+      );
+    });
+  }
+
+  /** The running feeds and which process runs each. */
+  async feedHosts(): Promise<FeedHost[]> {
+    const hosts: FeedHost[] = [];
+    for await (const wf of this.client.workflow.list({
+      query: "WorkflowType = 'marketFeed' AND ExecutionStatus = 'Running'",
+    })) {
+      const host = await this.feedHost(wf.workflowId.replace(/^feed-/, ""));
+      if (host) hosts.push(host);
+    }
+    return hosts;
+  }
+
+  /**
+   * Where a feed's activity runs (a running feed: its pending activity's current attempt) or last ran (a
+   * completed feed, e.g. of a window that ended: its history's ActivityTaskStarted, written for the attempt
+   * that completed). Undefined while it runs nowhere (between a dead worker and the retry).
+   */
+  async feedHost(slug: string): Promise<FeedHost | undefined> {
+    const handle = this.client.workflow.getHandle(workflowIds.feed(slug));
+    const d = await handle.describe();
+    const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+      t?.seconds != null ? Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : undefined;
+    const pidOf = (identity: string | null | undefined) =>
+      identity ? Number.parseInt(identity, 10) : undefined;
+    if (d.status.name === "RUNNING") {
+      const a = d.raw.pendingActivities?.[0];
+      if (a?.state !== proto.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)
+        return undefined;
+      return {
+        slug,
+        attempt: a.attempt ?? 0,
+        pid: pidOf(a.lastWorkerIdentity),
+        startedAtMs: ms(a.lastStartedTime),
+      };
+    }
+    const events = (await handle.fetchHistory()).events ?? [];
+    const started = events.filter((e) => e.activityTaskStartedEventAttributes).pop();
+    if (!started) return undefined;
+    return {
+      slug,
+      attempt: started.activityTaskStartedEventAttributes?.attempt ?? 0,
+      pid: pidOf(started.activityTaskStartedEventAttributes?.identity),
+      startedAtMs: ms(started.eventTime),
+    };
   }
 
   ourKeys(): string[] {
@@ -317,12 +449,14 @@ class Trial {
     mkdirSync(this.dir, { recursive: true });
     const namespace = this.result.namespace;
     await ctx.temporal.registerNamespace(namespace);
+    const scaleOut = spec.point === "scale-out";
+    const assets: readonly string[] = scaleOut ? SCALE_OUT.assets : ["BTC"];
     this.db = await trialDatabase();
     this.closers.push({ what: "database", close: () => this.db.close() });
     this.venue = await startVenue({
       port: 0,
       seed: spec.seed,
-      assets: ["BTC"],
+      assets: assets as ("BTC" | "ETH" | "SOL" | "XRP")[],
       windowMs: WINDOW_MS,
       model: QUIET_MARKET,
       ...(spec.point === "post-fill" ? { takerDelayMs: TAKER_DELAY_MS } : {}),
@@ -339,7 +473,7 @@ class Trial {
       TEMPORAL_TASK_QUEUE: "chaos",
       TEMPORAL_STREAMING_TASK_QUEUE: "chaos-streaming",
       WINDOW_MS: String(WINDOW_MS),
-      ASSETS: "BTC",
+      ASSETS: assets.join(","),
       BUDGET_PER_TRADE: "25",
       MAX_REBALANCE_WAIT_MS: String(FREEZE_MS),
       MAX_POSITIONS_PER_WINDOW: "1",
@@ -351,12 +485,15 @@ class Trial {
         ...configEnv,
         POLY_PRIVATE_KEY: this.wallet.privateKey,
         LOG_LEVEL: "warn",
+        // Each process's /metrics on a free port (several processes share this machine).
+        METRICS_PORT: "0",
       },
       this.dir,
     );
     this.closers.push({ what: "workers", close: () => this.procs.close() });
-    this.procs.start("worker");
-    this.procs.start("streamer");
+    const workers = instancesOf("worker", scaleOut ? SCALE_OUT.workers : 1);
+    const streamers = instancesOf("streamer", scaleOut ? SCALE_OUT.streamers : 1);
+    for (const instance of [...workers, ...streamers]) this.procs.start(instance);
     // Ballast's payload converter, as every client of the deployment: money in payloads is decimal text.
     this.client = new Client({
       connection: await ctx.temporal.connection(),
@@ -365,12 +502,30 @@ class Trial {
     });
     const config = loadConfig({ env: configEnv });
 
-    await waitFor(
-      "the schedulers",
-      () => ensureSchedulers(config, createLogger({ level: "error" })).then(() => true),
-      Date.now() + 30_000,
-      1_000,
-    );
+    if (scaleOut) {
+      // Every worker polling before the first session starts, so that its feeds can go to either streamer;
+      // then the schedulers from `ballast scheduler`, a process of its own as deployed.
+      await this.waitForPollers(configEnv.TEMPORAL_TASK_QUEUE, "WORKFLOW", workers, Date.now() + 60_000);
+      await this.waitForPollers(
+        configEnv.TEMPORAL_STREAMING_TASK_QUEUE,
+        "ACTIVITY",
+        streamers,
+        Date.now() + 60_000,
+      );
+      await waitFor(
+        "`ballast scheduler`",
+        () => this.runScheduler(this.procs.env),
+        Date.now() + 30_000,
+        1_000,
+      );
+    } else {
+      await waitFor(
+        "the schedulers",
+        () => ensureSchedulers(config, createLogger({ level: "error" })).then(() => true),
+        Date.now() + 30_000,
+        1_000,
+      );
+    }
     // A window with time for the whole story (a kill can cost a 20 s activity timeout), whose session has
     // its first book; if that takes too long (a loaded machine), the next window (its session is started
     // one window ahead).
@@ -383,7 +538,10 @@ class Trial {
             .markets()
             .find(
               (m) =>
-                m.startMs <= Date.now() && m.endMs - Date.now() > 45_000 && m.endMs - m.startMs === WINDOW_MS,
+                m.asset === "BTC" &&
+                m.startMs <= Date.now() &&
+                m.endMs - Date.now() > 45_000 &&
+                m.endMs - m.startMs === WINDOW_MS,
             ),
         Date.now() + WINDOW_MS + 20_000,
         100,
@@ -473,7 +631,8 @@ class Trial {
     this.kill.done = Promise.all([journal, this.killAndRestart()])
       .then(() => {
         this.kill.restartedAtMs = Date.now();
-        this.log(`${this.spec.target} restarted`);
+        // A scale-out trial's killed streamer stays down; its feeds have moved by now.
+        if (this.spec.point !== "scale-out") this.log(`${this.spec.target} restarted`);
       })
       .catch((err) => {
         this.kill.error = (err as Error).message;
@@ -487,6 +646,7 @@ class Trial {
   async killAndRestart(): Promise<void> {
     const downMs = this.rng.int(0, 1_000);
     const { temporal } = this.ctx;
+    if (this.spec.point === "scale-out") return this.killOneStreamer();
     switch (this.spec.target) {
       case "worker":
       case "streamer":
@@ -507,6 +667,52 @@ class Trial {
         this.procs.start("streamer");
         return;
     }
+  }
+
+  /**
+   * Scale-out: SIGKILL the streaming worker hosting our market's feed, for good, and watch each feed it
+   * hosted until it runs on the other streaming worker.
+   */
+  async killOneStreamer(): Promise<void> {
+    const report: ScaleOutReport = { hostsBefore: {}, moved: [], notResumed: [] };
+    this.result.scaleOut = report;
+    const before = await this.feedHosts();
+    const hostOf = (h: FeedHost) => (h.pid !== undefined ? this.procs.instanceOfPid(h.pid) : undefined);
+    for (const h of before) {
+      const name = hostOf(h) ?? "(not running)";
+      report.hostsBefore[name] = [...(report.hostsBefore[name] ?? []), h.slug];
+    }
+    const ours = before.find((h) => h.slug === this.market.slug);
+    const killed = (ours && hostOf(ours)) ?? "streamer";
+    const survivor: Instance = killed === "streamer" ? "streamer-2" : "streamer";
+    report.killed = killed;
+    report.survivor = survivor;
+    const hosted = before.filter((h) => hostOf(h) === killed).map((h) => h.slug);
+    const killedAtMs = Date.now();
+    await this.procs.kill(killed);
+    this.log(`killed ${killed} (feeds ${hosted.join(", ")}); watching them resume on ${survivor}`);
+    const waiting = new Set(hosted);
+    const watchUntil = killedAtMs + FEED_RESUME_WITHIN_MS + 20_000;
+    while (waiting.size > 0 && Date.now() < watchUntil) {
+      for (const slug of [...waiting]) {
+        const h = await this.feedHost(slug).catch(() => undefined);
+        // A new attempt, started after the kill: on the survivor (the killed process is gone).
+        if (!h || h.startedAtMs === undefined || h.startedAtMs < killedAtMs) continue;
+        report.moved.push({
+          slug: h.slug,
+          on: (h.pid !== undefined && this.procs.instanceOfPid(h.pid)) || `pid ${h.pid}`,
+          afterMs: h.startedAtMs - killedAtMs,
+        });
+        waiting.delete(h.slug);
+      }
+      await sleep(250);
+    }
+    report.notResumed = [...waiting];
+    this.result.lateFeeds =
+      report.notResumed.length + report.moved.filter((m) => m.afterMs > FEED_RESUME_WITHIN_MS).length;
+    this.log(
+      `feeds moved: ${report.moved.map((m) => `${m.slug} → ${m.on} after ${(m.afterMs / 1000).toFixed(1)} s`).join("; ") || "none"}${report.notResumed.length ? `; NOT resumed: ${report.notResumed.join(", ")}` : ""}`,
+    );
   }
 
   /** Fires once the venue's journal shows a POST /order of ours received and not yet handled. */
@@ -550,7 +756,7 @@ class Trial {
           this.log(`the rival could not strike: ${(err as Error).message}`);
         }
       }
-      if (spec.point === "fills")
+      if (spec.point === "fills" || spec.point === "scale-out")
         this.later(this.rng.int(0, 1_500), "our first trade, its fills on their way");
     });
     try {
@@ -953,6 +1159,16 @@ class Trial {
         r.landed = m.tradesNotFinal > 0;
         r.moment = `${m.why}; ${m.tradesNotFinal} trade(s) not final`;
         break;
+      case "scale-out": {
+        // Landed: fills on their way, our market's feed on the killed streamer, and the feeds spread over both.
+        const hosts = r.scaleOut?.hostsBefore ?? {};
+        const spread = Object.keys(hosts).filter((h) => h.startsWith("streamer")).length >= 2;
+        const killedOurs =
+          r.scaleOut?.killed !== undefined && (hosts[r.scaleOut.killed] ?? []).includes(this.market.slug);
+        r.landed = m.tradesNotFinal > 0 && killedOurs && spread;
+        r.moment = `${m.why}; ${m.tradesNotFinal} trade(s) not final; killed ${r.scaleOut?.killed} hosting ${(hosts[r.scaleOut?.killed ?? ""] ?? []).length} feed(s), ${spread ? "feeds spread over both streamers" : "feeds NOT spread"}`;
+        break;
+      }
       case "continue-as-new": {
         const runs: { status: string; closeMs?: number }[] = [];
         for await (const wf of this.client.workflow.list({

@@ -160,7 +160,7 @@ export const QUIET_MARKET = {
 
 /** Starts `ballast worker` or `ballast streamer` as a child process with exactly this environment. */
 export function spawnBallast(
-  role: "worker" | "streamer",
+  role: "worker" | "streamer" | "scheduler",
   env: NodeJS.ProcessEnv,
   stdio: StdioOptions = ["ignore", "inherit", "inherit"],
 ): ChildProcess {
