@@ -1,4 +1,10 @@
-import { condition, defineUpdate, proxyActivities, setHandler } from "@temporalio/workflow";
+import {
+  condition,
+  defineUpdate,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+} from "@temporalio/workflow";
 
 const acts = proxyActivities<{ mark(t: number): Promise<void> }>({ startToCloseTimeout: "10s" });
 export const go = defineUpdate<void, [number]>("go");
@@ -12,4 +18,10 @@ export async function armed(): Promise<void> {
     const batch = pending.splice(0);
     await Promise.all(batch.map((t) => acts.mark(t)));
   }
+}
+
+const local = proxyLocalActivities<{ mark(t: number): Promise<void> }>({ startToCloseTimeout: "10s" });
+/** Started eagerly with its sample number: a local activity at once (the eager-start design's floor). */
+export async function eagerStart(t: number): Promise<void> {
+  await local.mark(t);
 }
