@@ -25,7 +25,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { type FuzzReport, fuzzChannelClient, fuzzClean, fuzzDecoder } from "./chaos/fuzz";
 import { ChaosHarness, formatSummary, INVARIANTS, summarize, violations } from "./chaos/harness";
 import {
@@ -61,8 +61,9 @@ function listOf<T extends string>(allowed: readonly T[]) {
 }
 
 const LAST = path.join(__dirname, "chaos.last.json");
-/** Scale-out runs keep theirs apart, so a short one does not replace the matrix's last result. */
+/** Scale-out runs and armed-entry runs keep theirs apart, so that neither replaces the matrix's last result. */
 const LAST_SCALE_OUT = path.join(__dirname, "chaos-scale-out.last.json");
+const LAST_ARMED = path.join(__dirname, "chaos-armed.last.json");
 
 /** The command that runs one trial again. */
 function reproduce(r: TrialResult): string {
@@ -72,7 +73,7 @@ function reproduce(r: TrialResult): string {
       : r.point === "soak"
         ? `--only ${r.target}`
         : `--only ${r.point} --target ${r.target}`;
-  return `npm run chaos -- --trials 1 ${which} --seed ${r.seed}`;
+  return `npm run chaos -- --trials 1 ${which}${r.entry === "armed" ? " --entry armed" : ""} --seed ${r.seed}`;
 }
 
 function readLast(file = LAST): Record<string, unknown> | undefined {
@@ -112,6 +113,12 @@ const program = new Command()
     "--scale-out",
     `scale-out trials instead: ${SCALE_OUT.workers} workflow workers, ${SCALE_OUT.streamers} streaming workers and \`ballast scheduler\` as processes on ${SCALE_OUT.assets.length} assets; the streamer hosting our market's feed killed for good`,
   )
+  .addOption(
+    new Option(
+      "--entry <path>",
+      "ARB_ENTRY_PATH of every trial's deployment (default: the configuration's, child)",
+    ).choices(["child", "armed"]),
+  )
   .option("-j, --jobs <n>", "trials run at a time, each job on its own Temporal server", wholeNumber(1), 1)
   .option("--seed <n>", "seed of the first trial (trial i uses seed + i − 1)", wholeNumber(0), 1)
   .option("--keep-logs", "keep every trial's logs, not only those of failed trials")
@@ -133,6 +140,7 @@ async function main(): Promise<number> {
     fuzz?: boolean;
     frames: number;
     scaleOut?: boolean;
+    entry?: "child" | "armed";
   }>();
   const runTrials = !opts.fuzz || program.getOptionValueSource("trials") === "cli";
   const last = readLast();
@@ -214,6 +222,7 @@ async function main(): Promise<number> {
         await ChaosHarness.start({
           log: (line) => console.log(jobs > 1 ? `[job ${j + 1}] ${line}` : line),
           ...(opts.keepLogs ? { keepLogs: true } : {}),
+          ...(opts.entry ? { entry: opts.entry } : {}),
         }),
       );
     }
@@ -245,6 +254,7 @@ async function main(): Promise<number> {
       target: opts.target ?? null,
       seed: opts.seed,
       scaleOut: opts.scaleOut ?? false,
+      entry: opts.entry ?? "child",
     },
     trials: summary.trials,
     duplicateOrders: summary.duplicateOrders,
@@ -261,9 +271,9 @@ async function main(): Promise<number> {
     })),
     results: results.map(({ details: _details, ...r }) => r),
     runSeconds: Math.round((Date.now() - began) / 1000),
-    ...(opts.scaleOut ? {} : { fuzz }),
+    ...(opts.scaleOut || opts.entry === "armed" ? {} : { fuzz }),
   };
-  const file = opts.scaleOut ? LAST_SCALE_OUT : LAST;
+  const file = opts.scaleOut ? LAST_SCALE_OUT : opts.entry === "armed" ? LAST_ARMED : LAST;
   writeLast(result, file);
   console.log(`saved bench/${path.basename(file)} (run ${result.runSeconds} s)`);
   return failed.length === 0 && results.length === specs.length && fuzzOk ? 0 : 1;

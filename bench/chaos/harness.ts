@@ -26,6 +26,8 @@ export type Invariant = (typeof INVARIANTS)[number];
 export interface HarnessOptions {
   log?: (line: string) => void;
   keepLogs?: boolean;
+  /** ARB_ENTRY_PATH of every trial (default: the configuration's default, `child`). */
+  entry?: "child" | "armed";
 }
 
 export class ChaosHarness {
@@ -59,6 +61,7 @@ export class ChaosHarness {
         workDir: this.workDir,
         log: (l) => this.log(l),
         ...(this.options.keepLogs ? { keepLogs: true } : {}),
+        ...(this.options.entry ? { entry: this.options.entry } : {}),
       },
       spec,
     );

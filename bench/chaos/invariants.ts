@@ -80,7 +80,9 @@ export interface WorkflowEnd {
 
 /**
  * Positions, sessions and feeds that did not complete as they should, and positions whose database row was
- * left open: one entry per workflow id (a position's row shares its id), with every reason.
+ * left open: one entry per workflow id (a position's row shares its id), with every reason. A position ends
+ * as it should RESOLVED, ABANDONED, or (armed entry) UNUSED: armed ahead of need and never executed, with
+ * no order and no row — unless it has a row, which then counts.
  */
 export function checkCompletion(
   workflows: readonly WorkflowEnd[],
@@ -90,7 +92,7 @@ export function checkCompletion(
   const add = (id: string, why: string) => reasons.set(id, [...(reasons.get(id) ?? []), why]);
   for (const w of workflows) {
     if (w.status !== "COMPLETED") add(w.workflowId, w.status);
-    else if (w.type === "position" && w.phase !== "RESOLVED" && w.phase !== "ABANDONED")
+    else if (w.type === "position" && !["RESOLVED", "ABANDONED", "UNUSED"].includes(w.phase ?? ""))
       add(w.workflowId, `ended ${w.phase}`);
   }
   for (const t of dbTrades) {

@@ -101,6 +101,8 @@ export interface TrialContext {
   log(line: string): void;
   /** Keep every trial's logs, clean or not. */
   keepLogs?: boolean;
+  /** ARB_ENTRY_PATH of the trial's deployment (unset: the configuration's default). */
+  entry?: "child" | "armed";
 }
 
 export interface TrialResult {
@@ -109,6 +111,8 @@ export interface TrialResult {
   /** A kill target, or the fault of a soak. */
   target: KillTarget | FaultName;
   point: KillPoint | "soak" | "scale-out";
+  /** The deployment's entry path (ARB_ENTRY_PATH). */
+  entry: "child" | "armed";
   /** Held trials: which order was held (entry or rebalance). */
   variant?: string;
   namespace: string;
@@ -291,6 +295,7 @@ class Trial {
       seed: spec.seed,
       target: spec.target,
       point: spec.point,
+      entry: ctx.entry ?? "child",
       namespace: `chaos-${ctx.runId}-${spec.index}`,
       landed: false,
       moment: "the kill never fired",
@@ -477,6 +482,7 @@ class Trial {
       BUDGET_PER_TRADE: "25",
       MAX_REBALANCE_WAIT_MS: String(FREEZE_MS),
       MAX_POSITIONS_PER_WINDOW: "1",
+      ...(ctx.entry ? { ARB_ENTRY_PATH: ctx.entry } : {}),
     };
     this.procs = new WorkerProcesses(
       {

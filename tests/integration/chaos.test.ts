@@ -110,6 +110,12 @@ describe("the chaos harness's invariants", () => {
       ).stuck,
     ).toEqual(["position-a-1: RUNNING, trades row IMBALANCED", "session-a: TERMINATED"]);
     expect(checkCompletion([{ ...ends[0]!, phase: "UNRESOLVED" }], rows).stuck).toHaveLength(1);
+    // An armed position never executed ends UNUSED, with no row: as it should.
+    const unused = { type: "position", workflowId: "position-a-2", status: "COMPLETED", phase: "UNUSED" };
+    expect(checkCompletion([unused], []).stuck).toEqual([]);
+    expect(checkCompletion([unused], [{ id: "position-a-2", status: "EXECUTING" }]).stuck).toEqual([
+      "position-a-2: trades row EXECUTING",
+    ]);
   });
 });
 
