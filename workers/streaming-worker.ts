@@ -1,6 +1,8 @@
 /**
  * The streaming worker: hosts the long-running, heartbeating market-feed activities on their own
- * task queue. Each feed signals its session workflow through a Temporal client.
+ * task queue. Each feed signals its session workflow through a Temporal client. The process's market data
+ * (one WebSocket connection per market, its books and our orders and fills) is one MarketDataHub that
+ * every activity of the worker reads (src/streaming/market-data.ts).
  */
 import { Client, Connection } from "@temporalio/client";
 import { NativeConnection, Worker } from "@temporalio/worker";
@@ -15,6 +17,7 @@ import type { Config } from "../src/config/schema";
 import type { Logger } from "../src/log";
 import { countedSignals } from "../src/metrics/record";
 import { obtainApiCredentials } from "../src/polymarket/credentials";
+import { MarketDataHub } from "../src/streaming/market-data";
 import { BALLAST_DATA_CONVERTER } from "../src/temporal/data-converter";
 import { type RunningWorker, runWorkerUntilStopped } from "./shutdown";
 import { lazyExchange, versioningOptions } from "./workflow-worker";
@@ -37,6 +40,12 @@ export async function startStreamingWorker(
     namespace: config.temporal.namespace,
     dataConverter: BALLAST_DATA_CONVERTER,
   });
+  // One per process: activities reading the same market share its connections.
+  const marketData = new MarketDataHub({
+    wsUrl: config.venue.wsUrl,
+    apiCreds,
+    logger: logger.child({ component: "market-data" }),
+  });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({
     connection,
@@ -48,6 +57,7 @@ export async function startStreamingWorker(
     // streaming workers of its own build (docs/deploying.md).
     ...versioningOptions(config.temporal),
     activities: createStreamingActivities({
+      marketData,
       wsUrl: config.venue.wsUrl,
       exchangeFor: exchange,
       apiCreds,

@@ -15,6 +15,10 @@
  *   from them so snapshot numbers keep increasing (src/streaming/resume.ts).
  * - Ends at endMs + a grace, on cancellation, or when the session workflow has completed.
  *
+ * The connections, books and user-channel view are not the feed's own: it is a consumer of the process's
+ * MarketDataHub (src/streaming/market-data.ts), which shares one connection per market with any other
+ * consumer in the process (a quoter). Without a hub in its dependencies, a feed makes one of its own.
+ *
  * `runMarketFeed` is the core, with every dependency injected (tests drive it against the venue
  * simulator); `createStreamingActivities` wraps it as the Temporal activity, taking heartbeat,
  * cancellation and the previous attempt's details from the activity Context at call time.
@@ -22,27 +26,28 @@
 import { Context } from "@temporalio/activity";
 import type { Client } from "@temporalio/client";
 import { WorkflowNotFoundError } from "@temporalio/common";
-import { BookRegistry } from "../../src/book/orderbook";
 import type { Micros } from "../../src/money";
 import type { BackoffPolicy } from "../../src/polymarket/backoff";
-import { ChannelClient, type ChannelLogger, withFields } from "../../src/polymarket/channel-client";
+import type { ChannelLogger } from "../../src/polymarket/channel-client";
 import type { RestOpenOrder, RestTrade } from "../../src/polymarket/types";
-import {
-  type DecodeResult,
-  decodeFrame,
-  FrameStats,
-  type FrameStatsSnapshot,
-} from "../../src/protocol/frames";
+import { FrameStats, type FrameStatsSnapshot } from "../../src/protocol/frames";
 import { type OurFill, SIGNALS } from "../../src/session/messages";
 import { Conflator, type ConflatorStats, systemScheduler } from "../../src/streaming/conflation";
-import { buildReconcileSnapshot, fillSightingKey, fillsFromTradeEvent } from "../../src/streaming/fills";
+import { buildReconcileSnapshot, fillSightingKey } from "../../src/streaming/fills";
+import {
+  type ChannelTuning,
+  type MarketDataConsumer,
+  MarketDataHub,
+  type MarketDataLease,
+  type MarketFrameUpdate,
+  type UserFrameUpdate,
+} from "../../src/streaming/market-data";
 import {
   type FeedHeartbeatDetails,
   parseFeedHeartbeatDetails,
   resumeLastSeq,
 } from "../../src/streaming/resume";
 import {
-  bookTickSizes,
   buildBookSnapshot,
   DEFAULT_TICK_SIZE,
   type MarketTokens,
@@ -57,6 +62,7 @@ import {
   type UpdateFn,
 } from "./entry-trigger";
 
+export type { ChannelTuning } from "../../src/streaming/market-data";
 export type { FeedDetection, QueryFn, UpdateFn } from "./entry-trigger";
 
 export interface StreamMarketInput {
@@ -121,17 +127,12 @@ export type SignalFn = (workflowId: string, signalName: string, payload: unknown
  */
 export type SignalErrorKind = "workflow-completed" | "workflow-not-found" | "transient";
 
-/** Connection tuning passed through to both ChannelClients. */
-export interface ChannelTuning {
-  pingIntervalMs?: number;
-  pongTimeoutMs?: number;
-  connectTimeoutMs?: number;
-  backoff?: BackoffPolicy;
-  stableAfterMs?: number;
-  closeTimeoutMs?: number;
-}
-
 export interface StreamingActivityDeps {
+  /**
+   * The process's market data (one connection per market, shared with its other consumers). Without it the
+   * activities make one hub of their own from wsUrl, apiCreds, channel, now and logger.
+   */
+  marketData?: MarketDataHub;
   /** Base WebSocket URL, e.g. ws://127.0.0.1:7788/ws; the channels are at /market and /user under it. */
   wsUrl: string;
   /** The REST side of a reconcile; called lazily and again after a failure. */
@@ -186,8 +187,6 @@ export function classifySignalError(error: unknown): SignalErrorKind {
 }
 
 const silentLogger: ChannelLogger = { debug() {}, info() {}, warn() {}, error() {} };
-/** Per kind of bad event, this many are logged at warn; all are counted. */
-const LOGGED_BAD_EVENTS = 10;
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -215,14 +214,16 @@ class MarketFeed {
   private readonly classify: (error: unknown) => SignalErrorKind;
   private readonly fallbackTick: Micros;
 
-  private readonly books = new BookRegistry();
+  /** Tick sizes: the previous attempt's, then what the stream learns (which wins). */
   private readonly ticks = new Map<string, Micros>();
   private readonly marketStats = new FrameStats();
   private readonly userStats = new FrameStats();
-  private readonly badEventsLogged = new Map<string, number>();
   private readonly conflator: Conflator<UnnumberedSnapshot>;
-  private readonly market: ChannelClient;
-  private readonly user: ChannelClient;
+  private readonly hub: MarketDataHub;
+  /** The feed's hold on the market's shared stream, from run() to the end. */
+  private lease: MarketDataLease | undefined;
+  /** The stream's reconnect counts when the feed subscribed (the result reports the feed's own). */
+  private reconnectsBefore = { market: 0, user: 0 };
   private readonly trigger: EntryTrigger | undefined;
 
   private seq: number;
@@ -316,25 +317,7 @@ class MarketFeed {
       });
     }
 
-    const base = deps.wsUrl.replace(/\/+$/, "");
-    // Channel lines (connection closed, reconnecting, …) name their market.
-    const channelLog = withFields(this.log, { slug: input.slug, market: input.conditionId });
-    const common = { ...deps.channel, now: this.now, logger: channelLog };
-    this.market = new ChannelClient({
-      ...common,
-      channel: "market",
-      url: `${base}/market`,
-      assetIds: [input.upTokenId, input.downTokenId],
-      // best_bid_ask, new_market and market_resolved are of no use here.
-      customFeatures: false,
-    });
-    this.user = new ChannelClient({
-      ...common,
-      channel: "user",
-      url: `${base}/user`,
-      auth: { apiKey: deps.apiCreds.key, secret: deps.apiCreds.secret, passphrase: deps.apiCreds.passphrase },
-      markets: [input.conditionId],
-    });
+    this.hub = deps.marketData ?? ownHub(deps, this.now, this.log);
   }
 
   run(): Promise<StreamMarketResult> {
@@ -348,24 +331,23 @@ class MarketFeed {
       this.finish("aborted");
       return this.done;
     }
-    abort?.addEventListener("abort", this.onAbort, { once: true });
     this.startedAtMs = this.now();
-    this.market.on("frame", (text, receivedAt) => {
-      if (this.stalledSinceMs !== undefined) {
-        this.log.info(
-          { slug: this.input.slug, silentMs: receivedAt - this.stalledSinceMs },
-          "market feed flowing again",
-        );
-        this.stalledSinceMs = undefined;
-      }
-      this.onMarketFrame(text, receivedAt);
-    });
-    this.user.on("frame", (text, receivedAt) => this.onUserFrame(text, receivedAt));
-    // Every user-channel connection, the first included, may follow a gap: reconcile.
-    this.user.on("open", () => this.requestReconcile());
+    const consumer: MarketDataConsumer = {
+      name: `market feed ${this.input.slug}`,
+      onMarketFrame: (update) => this.onMarketFrame(update),
+      onUserFrame: (update) => this.onUserFrame(update),
+      // Every user-channel connection, the first included (or the one open when the feed joins), may follow
+      // a gap: reconcile.
+      onUserOpen: () => this.requestReconcile(),
+    };
+    this.lease = this.hub.acquire(this.input, consumer);
+    const { stats } = this.lease.stream;
+    this.reconnectsBefore = { market: stats.market.reconnects, user: stats.user.reconnects };
+    abort?.addEventListener("abort", this.onAbort, { once: true });
     this.trigger?.start();
-    this.market.start();
-    this.user.start();
+    // Joining a stream whose books are already known: they are the first book, not the next frame's.
+    const last = this.lease.stream.lastChange;
+    if (last) this.offerBook(last.venueAtMs, last.receivedAtMs);
     this.heartbeat();
     this.loop();
     return this.done;
@@ -373,34 +355,27 @@ class MarketFeed {
 
   // ------------------------------------------------------------------------------------------ market
 
-  private onMarketFrame(text: string, receivedAtMs: number): void {
+  private onMarketFrame(update: MarketFrameUpdate): void {
+    if (this.stalledSinceMs !== undefined) {
+      this.log.info(
+        { slug: this.input.slug, silentMs: update.receivedAtMs - this.stalledSinceMs },
+        "market feed flowing again",
+      );
+      this.stalledSinceMs = undefined;
+    }
     if (this.stopping) return;
     this.framesThisAttempt += 1;
-    const decoded = decodeFrame(text);
-    this.marketStats.record(decoded);
-    this.reportBadEvents("market", decoded);
-    let changed = false;
-    let sawBook = false;
-    let venueAtMs = 0;
-    const retick: string[] = [];
-    for (const event of decoded.events) {
-      const touched = this.books.apply(event);
-      if (!touched.some((top) => this.isOurs(top.assetId))) continue;
-      changed = true;
-      venueAtMs = Math.max(venueAtMs, event.timestampMs);
-      if (event.type === "book") sawBook = true;
-      if (event.type === "tick_size_change") {
-        this.ticks.set(event.assetId, event.newTickSize);
-        retick.push(event.assetId);
-      }
-    }
-    if (sawBook) {
-      for (const [token, tick] of bookTickSizes(text)) if (this.isOurs(token)) this.ticks.set(token, tick);
-    }
-    if (retick.length > 0) this.resync(retick);
-    if (!changed) return;
+    this.marketStats.record(update.decoded);
+    if (!update.changed) return;
+    this.offerBook(update.venueAtMs, update.receivedAtMs);
+  }
+
+  /** The books as they are now, to the entry trigger and the conflator. */
+  private offerBook(venueAtMs: number, receivedAtMs: number): void {
+    const stream = this.lease!.stream;
+    for (const [token, tick] of stream.tickSizes) this.ticks.set(token, tick);
     const tickSize = marketTickSize(this.ticks, this.tokens, this.fallbackTick);
-    const snapshot = buildBookSnapshot(this.books, this.tokens, this.depth, tickSize, {
+    const snapshot = buildBookSnapshot(stream.books, this.tokens, this.depth, tickSize, {
       venueAtMs,
       receivedAtMs,
     });
@@ -408,16 +383,6 @@ class MarketFeed {
     // The hot path: every book, before conflation (numbered as the next signal will most likely be).
     this.trigger?.offer({ seq: this.seq + 1, ...snapshot });
     this.conflator.offer(snapshot, systemScheduler.now());
-  }
-
-  /**
-   * A tick-size change drops the token's book (its levels are on the old grid) until the next snapshot, and
-   * the venue sends none by itself: resubscribing asks for a fresh dump on the same, ordered connection.
-   */
-  private resync(tokenIds: string[]): void {
-    this.log.info({ slug: this.input.slug, tokenIds }, "tick size changed: resubscribing for a fresh book");
-    this.market.unsubscribe(tokenIds);
-    this.market.subscribe(tokenIds);
   }
 
   private async sendSnapshot(snapshot: UnnumberedSnapshot): Promise<void> {
@@ -439,31 +404,19 @@ class MarketFeed {
     }
   }
 
-  private isOurs(tokenId: string): boolean {
-    return tokenId === this.tokens.up || tokenId === this.tokens.down;
-  }
-
   // -------------------------------------------------------------------------------------------- user
 
-  private onUserFrame(text: string, _receivedAtMs: number): void {
+  /** Our fills (the stream converted them, src/protocol/fills.ts); order events are only counted. */
+  private onUserFrame(update: UserFrameUpdate): void {
     if (this.stopping) return;
     this.framesThisAttempt += 1;
-    const decoded = decodeFrame(text);
-    this.userStats.record(decoded);
-    this.reportBadEvents("user", decoded);
-    for (const event of decoded.events) {
-      if (event.type === "trade" && event.market === this.input.conditionId) {
-        const fills = fillsFromTradeEvent(event, this.deps.apiCreds.key);
-        if (fills.length === 0) {
-          this.log.warn({ slug: this.input.slug, tradeId: event.tradeId }, "trade without a leg of ours");
-        }
-        for (const fill of fills) {
-          const key = fillSightingKey(fill);
-          if (this.seenFills.has(key)) continue;
-          this.seenFills.add(key);
-          this.pendingFills.push(fill);
-        }
-      }
+    this.userStats.record(update.decoded);
+    for (const fill of update.fills) {
+      const key = fillSightingKey(fill);
+      // Also seen: what a reconcile of this feed already reported.
+      if (this.seenFills.has(key)) continue;
+      this.seenFills.add(key);
+      this.pendingFills.push(fill);
     }
     if (this.pendingFills.length > 0) this.scheduleFlush();
   }
@@ -633,7 +586,7 @@ class MarketFeed {
   /** Warns once when the market channel has carried no data frame for stallAfterMs (cleared by the next one). */
   private watchStall(): void {
     if (this.stalledSinceMs !== undefined) return;
-    const last = this.market.stats.lastMessageAt ?? this.startedAtMs;
+    const last = this.lease?.stream.stats.market.lastMessageAt ?? this.startedAtMs;
     const silentMs = this.now() - last;
     const limit = this.deps.stallAfterMs ?? MARKET_FEED_DEFAULTS.stallAfterMs;
     if (silentMs < limit) return;
@@ -701,7 +654,8 @@ class MarketFeed {
       sleep.resolve();
     }
     this.sleeps.clear();
-    await Promise.allSettled([this.market.close(), this.user.close()]);
+    // The last consumer of the market closes its connections.
+    await this.lease?.release();
     const result = this.result();
     this.log.info({ slug: this.input.slug, ...result, frames: undefined }, "market feed finished");
     this.resolveDone(result);
@@ -718,7 +672,17 @@ class MarketFeed {
       conflation: this.conflator.stats,
       ...(this.trigger ? { entry: { ...this.trigger.stats } } : {}),
       frames: { market: this.marketStats.snapshot(), user: this.userStats.snapshot() },
-      reconnects: { market: this.market.stats.reconnects, user: this.user.stats.reconnects },
+      reconnects: this.reconnects(),
+    };
+  }
+
+  /** Reconnects since the feed subscribed. */
+  private reconnects(): { market: number; user: number } {
+    if (!this.lease) return { market: 0, user: 0 };
+    const { market, user } = this.lease.stream.stats;
+    return {
+      market: market.reconnects - this.reconnectsBefore.market,
+      user: user.reconnects - this.reconnectsBefore.user,
     };
   }
 
@@ -738,35 +702,22 @@ class MarketFeed {
     });
   }
 
-  private reportBadEvents(channel: "market" | "user", decoded: DecodeResult): void {
-    for (const unknown of decoded.unknown) {
-      this.logBadEvent(
-        `${channel}:unknown:${unknown.eventType}`,
-        { channel, eventType: unknown.eventType },
-        "unknown event skipped",
-      );
-    }
-    for (const malformed of decoded.malformed) {
-      this.logBadEvent(
-        `${channel}:malformed:${malformed.eventType}`,
-        { channel, eventType: malformed.eventType, reason: malformed.reason },
-        "malformed event skipped",
-      );
-    }
-  }
-
-  private logBadEvent(key: string, details: object, message: string): void {
-    const logged = this.badEventsLogged.get(key) ?? 0;
-    this.badEventsLogged.set(key, logged + 1);
-    if (logged < LOGGED_BAD_EVENTS) this.log.warn({ slug: this.input.slug, ...details }, message);
-    else this.log.debug({ slug: this.input.slug, ...details }, message);
-  }
-
   private logSignalFailure(signalName: string, kind: SignalErrorKind, error: unknown): void {
     const details = { slug: this.input.slug, workflowId: this.input.sessionWorkflowId, signalName, kind };
     const level = kind === "transient" ? "warn" : "info";
     this.log[level]({ ...details, err: errorMessage(error) }, "signal failed");
   }
+}
+
+/** A hub for a feed (or a set of activities) given none: the same channels as the process's would open. */
+function ownHub(deps: StreamingActivityDeps, now: () => number, logger: ChannelLogger): MarketDataHub {
+  return new MarketDataHub({
+    wsUrl: deps.wsUrl,
+    apiCreds: deps.apiCreds,
+    channel: deps.channel,
+    now,
+    logger,
+  });
 }
 
 function positiveInt(name: string, value: number): number {
@@ -796,6 +747,8 @@ export function createStreamingActivities(
   deps: StreamingActivityDeps,
   overrides: Pick<MarketFeedDeps, "heartbeat" | "cancellationSignal" | "resumeFrom"> = {},
 ) {
+  // One hub for every feed these activities run: feeds of one market share its connection.
+  const marketData = deps.marketData ?? ownHub(deps, deps.now ?? Date.now, deps.logger ?? silentLogger);
   return {
     async streamMarket(input: StreamMarketInput): Promise<StreamMarketResult> {
       const needsContext =
@@ -804,6 +757,7 @@ export function createStreamingActivities(
       const cancellationSignal = overrides.cancellationSignal ?? context!.cancellationSignal;
       const result = await runMarketFeed(input, {
         ...deps,
+        marketData,
         heartbeat: overrides.heartbeat ?? ((details) => context!.heartbeat(details)),
         cancellationSignal,
         resumeFrom: "resumeFrom" in overrides ? overrides.resumeFrom : context!.info.heartbeatDetails,
