@@ -7,8 +7,11 @@ import type {
   HaltResult,
   MarketBookSnapshot,
   OurFill,
+  RebalanceNowResult,
   ReconcileSnapshot,
   ResumeResult,
+  SessionHaltResult,
+  SessionResumeResult,
 } from "../src/session/messages";
 import { QUERIES, SIGNALS, UPDATES } from "../src/session/messages";
 import type { PositionView, SessionView } from "./views";
@@ -31,6 +34,15 @@ export const controlResumeUpdate = defineUpdate<ResumeResult, []>(UPDATES.resume
 export const controlStateQuery = defineQuery<ControlView>(QUERIES.controlState);
 /** Streaming worker → an armed position: execute the arbitrage on this book (validated; rejected: no history). */
 export const executeUpdate = defineUpdate<ExecuteResult, [ExecuteRequest]>(UPDATES.execute);
+/**
+ * Operator → one market session: halt it (its positions told, its market's open orders cancelled) or resume
+ * it; validated (a rejected Update writes no history). The `halt`/`resume` signals above stay: the
+ * schedulers and the global `ballast halt` use them for the deployment-wide halt.
+ */
+export const sessionHaltUpdate = defineUpdate<SessionHaltResult, [{ reason?: string }]>(UPDATES.halt);
+export const sessionResumeUpdate = defineUpdate<SessionResumeResult, []>(UPDATES.resume);
+/** Operator → a position: evaluate rebalancing now and answer what was done (validated). */
+export const rebalanceNowUpdate = defineUpdate<RebalanceNowResult, []>(UPDATES.rebalanceNow);
 /** Scheduler → control: tell me the state now (answered with `controlState` carrying `seq`) and on every change. */
 export const controlSubscribeSignal = defineSignal<[{ workflowId: string; seq: number }]>("controlSubscribe");
 /** Control → scheduler: the state, on subscription (with the request's `seq`) and on every change (seq 0). */
@@ -53,4 +65,9 @@ export interface PositionStatus {
   done: boolean;
   /** Started ahead of need, waiting for the streaming worker's `execute` (ARB_ENTRY_PATH=armed). */
   armed?: boolean;
+  /**
+   * Venue ids of the orders it has sent, once known (positions patched `position-status-order-ids`): the
+   * session routes each fill to the position that owns its order.
+   */
+  orderIds?: string[];
 }

@@ -2,6 +2,10 @@
  * One arbitrage position, from detection to resolution. Its history tells the whole story:
  * detect → execute → monitor → rebalance → resolve. Deterministic: decisions come from the pure
  * strategy in src/strategy/arbitrage; I/O happens in activities.
+ *
+ * An operator's rebalance-now comes as the `rebalanceNow` Update (validated: refused, writing no history,
+ * unless the position is IMBALANCED, not halted, with no order open; it answers what the evaluation did)
+ * or as the older `rebalanceNow` signal (fire and forget).
  */
 import {
   ActivityFailure,
@@ -29,7 +33,14 @@ import type { Micros } from "../src/money";
 import { SHARE_LOT } from "../src/protocol/amounts";
 import { orderSalt } from "../src/session/ids";
 import type { MarketRef, Winner } from "../src/session/market";
-import type { MarketBookSnapshot, OurFill, Outcome, Side } from "../src/session/messages";
+import type {
+  MarketBookSnapshot,
+  OurFill,
+  Outcome,
+  RebalanceNowOrder,
+  RebalanceNowResult,
+  Side,
+} from "../src/session/messages";
 import {
   applyFill,
   averageEntry,
@@ -48,16 +59,18 @@ import {
   rebalanceDecision,
   resolvePosition,
 } from "../src/strategy/arbitrage";
-import { positionDetails } from "../src/strategy/arbitrage/summary";
+import { formatHedgeRatio, positionDetails } from "../src/strategy/arbitrage/summary";
 import { HedgeRatio, PositionState } from "../src/temporal/search-attributes";
 import {
   executeUpdate,
   fillsSignal,
   haltSignal,
   marketBookSignal,
+  type PositionStatus,
   positionStateQuery,
   positionStatusSignal,
   rebalanceNowSignal,
+  rebalanceNowUpdate,
   reconcileSignal,
   resumeSignal,
 } from "./definitions";
@@ -177,6 +190,11 @@ interface OrderRecord {
 /** The rejection kind of a venue balance refusal (e.g. shares bought but not MINED yet). */
 const INSUFFICIENT_BALANCE = "insufficient-balance";
 
+/** A rebalancing order's result as rebalance_trades records it, from the gross shares it matched. */
+function rebalanceStatus(filled: Micros, ordered: Micros): "SUCCESS" | "PARTIAL" | "FAILED" {
+  return filled === 0 ? "FAILED" : filled + SHARE_LOT <= ordered ? "PARTIAL" : "SUCCESS";
+}
+
 /** Venue statuses of an order that is still working (its fills are not all known). */
 const OPEN_STATUSES = new Set(["live", "delayed", "unknown"]);
 
@@ -216,6 +234,31 @@ export function executeRefusal(
   return undefined;
 }
 
+/** Why a position refuses the `rebalanceNow` Update (its validator); undefined: it evaluates now. */
+export function rebalanceNowRefusal(state: {
+  phase: PositionPhase;
+  halted: boolean;
+  /** A rebalancing (or entry) order's outcome is still open. */
+  orderOpen: boolean;
+  /** An earlier rebalanceNow Update has not been answered yet. */
+  pending: boolean;
+  hedgeRatio: number;
+  nowMs: number;
+  endMs: number;
+}): string | undefined {
+  if (state.phase === "ARMED") return "armed: it holds nothing until it executes";
+  if (state.phase === "EXECUTING") return "still executing its entry: nothing to rebalance yet";
+  if (state.phase !== "BALANCED" && state.phase !== "IMBALANCED")
+    return `the position is ${state.phase}: nothing to rebalance`;
+  if (state.nowMs >= state.endMs) return "the market window is over";
+  if (state.halted) return "halted: it places no order until resumed";
+  if (state.pending) return "a rebalance-now is already under way";
+  if (state.orderOpen) return "a rebalancing order's outcome is still open (no second one meanwhile)";
+  if (state.phase === "BALANCED")
+    return `balanced (hedge ratio ${formatHedgeRatio(state.hedgeRatio)}): nothing to rebalance`;
+  return undefined;
+}
+
 /** The market's rules as of a book: the tick is that book's (it narrows to 0.001 near 0 and 1). */
 function marketRules(market: MarketRef, b: MarketBookSnapshot) {
   return {
@@ -245,6 +288,22 @@ async function awaitExecute(
   });
   setHandler(resumeSignal, () => {
     halted = false;
+  });
+  // Refused by its validator until the position has executed (execute() replaces this handler).
+  setHandler(rebalanceNowUpdate, () => Promise.reject(new Error("armed")), {
+    validator: () => {
+      throw new Error(
+        rebalanceNowRefusal({
+          phase: "ARMED",
+          halted,
+          orderOpen: false,
+          pending: false,
+          hedgeRatio: 0,
+          nowMs: Date.now(),
+          endMs: market.endMs,
+        }),
+      );
+    },
   });
   setHandler(
     positionStateQuery,
@@ -321,6 +380,8 @@ async function execute(
   const tracksOpenOrders = patched("position-open-orders");
   // Before: fills after an order's placement answer reached the fills table only (trades, orders stale).
   const tablesFollowFills = patched("position-tables-follow-fills");
+  // Its status tells the session the ids of its orders (the session routes their fills to it alone).
+  const reportsOrderIds = patched("position-status-order-ids");
   /** The market's rules as of a book: the tick is that book's (it narrows to 0.001 near 0 and 1). */
   const rulesOf = (b: MarketBookSnapshot) => marketRules(market, b);
   const rules = rulesOf(input.book);
@@ -337,6 +398,12 @@ async function execute(
   // newer one (or an operator's rebalance-now).
   let bookFresh = false;
   let rebalanceRequested = false;
+  /** rebalanceNow Updates accepted, and how many of them have been answered (in order). */
+  let rebalanceAsked = 0;
+  let rebalanceAnswered = 0;
+  let rebalanceAnswer: RebalanceNowResult | undefined;
+  /** The monitor-and-rebalance loop is over: an Update still waiting is answered that it was not evaluated. */
+  let monitoringOver = false;
   let rebalanceTrades = 0;
   let orderSeq = 0;
   /** Every order sent, in order; and those whose venue id is known, by id. */
@@ -417,15 +484,78 @@ async function execute(
   setHandler(rebalanceNowSignal, () => {
     rebalanceRequested = true;
   });
+  setHandler(
+    rebalanceNowUpdate,
+    async (): Promise<RebalanceNowResult> => {
+      const ticket = ++rebalanceAsked;
+      rebalanceRequested = true;
+      await condition(() => rebalanceAnswered >= ticket || monitoringOver);
+      return rebalanceAnswered >= ticket && rebalanceAnswer
+        ? rebalanceAnswer
+        : rebalanceResult({ attempted: false, reason: "monitoring-ended" });
+    },
+    {
+      validator: () => {
+        const why = rebalanceNowRefusal({
+          phase,
+          halted,
+          orderOpen: orders.some((o) => o.state !== "done"),
+          pending: rebalanceAsked > rebalanceAnswered,
+          hedgeRatio: hedgeRatio(ledger),
+          nowMs: Date.now(),
+          endMs: market.endMs,
+        });
+        if (why) throw new Error(why);
+      },
+    },
+  );
+  /** The rebalanceNow Update's answer: what was done, and the position now. */
+  function rebalanceResult(what: {
+    attempted: boolean;
+    reason?: string;
+    order?: RebalanceNowOrder;
+  }): RebalanceNowResult {
+    return {
+      positionId: id,
+      ...what,
+      bookSeq: book.seq,
+      phase,
+      upShares: ledger.up.netShares,
+      downShares: ledger.down.netShares,
+      hedgeRatio: hedgeRatio(ledger),
+      guaranteedPnl: guaranteedPnl(ledger),
+    };
+  }
+  /** A rebalancing order as the rebalanceNow Update reports it. */
+  function orderReport(rec: OrderRecord): RebalanceNowOrder {
+    const option = rec.rebalance!.option;
+    const filled = filledOf(rec);
+    return {
+      action: option.action,
+      outcome: option.outcome,
+      side: option.side,
+      shares: option.shares,
+      price: option.limitPrice,
+      filledShares: filled,
+      status:
+        rec.state !== "done"
+          ? "OPEN"
+          : rec.rejection?.kind === INSUFFICIENT_BALANCE
+            ? "REFUSED"
+            : rebalanceStatus(filled, option.shares),
+      ...(rec.rejection ? { refusal: rec.rejection.message } : {}),
+    };
+  }
 
   const session = getExternalWorkflowHandle(input.sessionWorkflowId);
   let lastStatus = "";
   async function tellSession(): Promise<void> {
-    const status = {
+    const status: PositionStatus = {
       positionId: id,
       executing: phase === "EXECUTING",
       wantsBooks: phase === "IMBALANCED",
       done: phase === "RESOLVING" || phase === "RESOLVED" || phase === "ABANDONED",
+      ...(reportsOrderIds ? { orderIds: [...ourOrders.keys()] } : {}),
     };
     const key = JSON.stringify(status);
     if (key === lastStatus) return;
@@ -889,6 +1019,9 @@ async function execute(
     bookDirty = false;
     const forced = rebalanceRequested;
     rebalanceRequested = false;
+    /** The rebalanceNow Updates this pass answers (those accepted so far). */
+    const asked = rebalanceAsked;
+    let outcome: { attempted: boolean; reason?: string; order?: RebalanceNowOrder } | undefined;
     if (periodic) sellBlocked = false;
 
     if (pendingFills.length > 0) {
@@ -902,7 +1035,14 @@ async function execute(
       await settleOrders();
     }
     if (!entryDone) {
-      if (entryOpen()) continue;
+      if (entryOpen()) {
+        // Not reached by an Update (its validator refuses while executing): answered all the same.
+        if (asked > rebalanceAnswered) {
+          rebalanceAnswer = rebalanceResult({ attempted: false, reason: "entry-open" });
+          rebalanceAnswered = asked;
+        }
+        continue;
+      }
       await finishEntry();
       if (phase === "ABANDONED") break;
     }
@@ -917,19 +1057,27 @@ async function execute(
         params,
       );
       if (decision.kind === "rebalance" && !(sellBlocked && decision.option.side === "SELL")) {
-        await rebalance(decision.option, book);
+        const rec = await rebalance(decision.option, book);
+        outcome = { attempted: true, order: orderReport(rec) };
       } else if (forced) {
-        log.info("rebalance requested but not done", {
-          reason: decision.kind === "rebalance" ? "sell-not-yet-sellable" : decision.reason,
-        });
+        const reason = decision.kind === "rebalance" ? "sell-not-yet-sellable" : decision.reason;
+        log.info("rebalance requested but not done", { reason });
+        outcome = { attempted: false, reason };
       }
+    } else if (forced) {
+      outcome = { attempted: false, reason: halted ? "halted" : busy ? "order-open" : "not-evaluated" };
     }
     refreshPhase();
     publish();
+    if (asked > rebalanceAnswered) {
+      rebalanceAnswer = rebalanceResult(outcome ?? { attempted: false, reason: "not-evaluated" });
+      rebalanceAnswered = asked;
+    }
     await tellSession();
   }
+  monitoringOver = true;
 
-  async function rebalance(option: RebalanceOption, decidedOn: MarketBookSnapshot): Promise<void> {
+  async function rebalance(option: RebalanceOption, decidedOn: MarketBookSnapshot): Promise<OrderRecord> {
     rebalanceTrades += 1;
     const attemptedAtMs = Date.now();
     const rec = await place(
@@ -943,6 +1091,7 @@ async function execute(
     );
     // An order whose outcome is open is recorded once it is final (settleOrders).
     if (rec.state === "done") await rebalanceSettled(rec);
+    return rec;
   }
 
   async function rebalanceSettled(rec: OrderRecord): Promise<void> {
@@ -956,7 +1105,7 @@ async function execute(
     }
     const filled = filledOf(rec);
     const after = option.outcome === "UP" ? ledger.up.netShares : ledger.down.netShares;
-    const status = filled === 0 ? "FAILED" : filled + SHARE_LOT <= option.shares ? "PARTIAL" : "SUCCESS";
+    const status = rebalanceStatus(filled, option.shares);
     log.info("rebalance", {
       action: option.action,
       shares: option.shares,

@@ -4,11 +4,18 @@
  * Continues as new before its history grows large; positions are ABANDON children, so that never
  * touches them.
  *
+ * Halt and resume come two ways. The `halt`/`resume` signals are the deployment-wide halt (sent by the
+ * schedulers and the global `ballast halt`/`resume`, or given at start as `input.halted`): the session
+ * remembers it as `globalHalt`. The `halt`/`resume` Updates are the operator's control of this one window
+ * (`ballast halt --slug`): validated (a refused Update writes no history; `resume` is refused while all
+ * trading is halted), and they answer what they did (positions told, orders cancelled).
+ *
  * Everything the signal handlers write lives in one `SessionState` object: the handlers only
  * mutate it, the main loop reads it and does the work (forwarding, opening positions, cancelling
  * on halt), and continue-as-new hands the whole object to the next run once every handler has
  * finished — so nothing received but not yet acted on can be forgotten (Temporal's
- * safe-message-handlers pattern).
+ * safe-message-handlers pattern). The exception: the `halt`/`resume` Updates tell the positions and
+ * cancel the orders themselves, so as to answer with what happened; continue-as-new waits for them.
  */
 import {
   ApplicationFailure,
@@ -30,11 +37,18 @@ import {
 } from "@temporalio/workflow";
 import type { ExchangeActivities } from "../activities/exchange/activities";
 import type { MarketRef } from "../src/session/market";
-import type { MarketBookSnapshot, OurFill, ReconcileSnapshot } from "../src/session/messages";
+import type {
+  MarketBookSnapshot,
+  OurFill,
+  ReconcileSnapshot,
+  SessionHaltResult,
+  SessionResumeResult,
+} from "../src/session/messages";
 import { workflowIds } from "../src/session/messages";
 import { detectOpportunity } from "../src/strategy/arbitrage";
 import { positionSummary } from "../src/strategy/arbitrage/summary";
 import { Asset, MarketSlug, Strategy } from "../src/temporal/search-attributes";
+import { MAX_REASON_LENGTH } from "./control";
 import {
   fillsSignal,
   haltSignal,
@@ -43,6 +57,8 @@ import {
   positionStatusSignal,
   reconcileSignal,
   resumeSignal,
+  sessionHaltUpdate,
+  sessionResumeUpdate,
   sessionStateQuery,
 } from "./definitions";
 import { marketFeed } from "./feed";
@@ -77,8 +93,14 @@ export interface SessionState {
   fillQueue: OurFill[];
   /** The newest reconcile snapshot, not yet forwarded to the positions. */
   reconcile?: ReconcileSnapshot;
-  /** Operator halt. */
+  /** Operator halt: of all trading (`globalHalt`), or of this window alone (the `halt` Update). */
   halted: boolean;
+  /**
+   * All trading is halted (the `halt` signal of a scheduler or of the global `ballast halt`, or started
+   * halted), since this session heard of it; cleared by the `resume` signal. The `resume` Update is refused
+   * meanwhile. Absent in runs carried from before it existed.
+   */
+  globalHalt?: { reason?: string; atMs: number };
   /** The positions have been told the last halt/resume (and open orders cancelled on a halt). */
   haltPropagated: boolean;
   /** Per position: when it was last sent a book (the throttle) and that book's seq. */
@@ -139,9 +161,63 @@ function stateFrom(input: SessionInput): SessionState {
     bookUnexamined: carry?.pendingBook !== undefined,
     fillQueue: [],
     halted: carry?.halted ?? input.halted !== undefined,
+    ...(!carry && input.halted ? { globalHalt: { reason: input.halted.reason, atMs: Date.now() } } : {}),
     haltPropagated: true,
     booksForwarded: {},
   };
+}
+
+/** Why the `halt` Update refuses (its validator); undefined: it halts. */
+export function sessionHaltRefusal(
+  request: { reason?: unknown } | undefined,
+  state: { nowMs: number; endMs: number },
+): string | undefined {
+  const reason = request?.reason;
+  if (reason !== undefined && typeof reason !== "string") return "the halt reason must be text";
+  if (typeof reason === "string" && reason.length > MAX_REASON_LENGTH)
+    return `the halt reason must be at most ${MAX_REASON_LENGTH} characters`;
+  if (state.nowMs >= state.endMs)
+    return `the market window is over (it ended at ${new Date(state.endMs).toISOString()})`;
+  return undefined;
+}
+
+/** Why the `resume` Update refuses (its validator); undefined: it resumes. */
+export function sessionResumeRefusal(state: {
+  nowMs: number;
+  endMs: number;
+  globalHalt?: { reason?: string; atMs: number };
+}): string | undefined {
+  if (state.nowMs >= state.endMs)
+    return `the market window is over (it ended at ${new Date(state.endMs).toISOString()})`;
+  if (state.globalHalt)
+    return `all trading is halted (this session was told at ${new Date(state.globalHalt.atMs).toISOString()}, reason: ${state.globalHalt.reason ?? "none given"}); \`ballast resume\` without --slug lifts that`;
+  return undefined;
+}
+
+/**
+ * The fills each open position is sent (patch `session-fills-by-owner`): a fill whose order a position has
+ * reported as its own goes to that position only (none if it has ended); a fill whose order's owner is not
+ * known yet (its position has not reported the order id) goes to every open position, which keeps it
+ * until it knows its orders' ids. Each position gets its fills in the order received; a position with
+ * none gets no signal.
+ */
+export function fillsByOwner(
+  fills: readonly OurFill[],
+  open: readonly string[],
+  positions: Readonly<Record<string, PositionStatus>>,
+): [string, OurFill[]][] {
+  const owners = new Map<string, string>();
+  for (const p of Object.values(positions))
+    for (const orderId of p.orderIds ?? []) owners.set(orderId, p.positionId);
+  return open
+    .map((id): [string, OurFill[]] => [
+      id,
+      fills.filter((f) => {
+        const owner = owners.get(f.orderId);
+        return owner === undefined || owner === id;
+      }),
+    ])
+    .filter(([, own]) => own.length > 0);
 }
 
 export async function marketSession(input: SessionInput): Promise<{ positionsStarted: number }> {
@@ -164,6 +240,9 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
   // allows. Sessions started before this forward the newest book on each pass of the loop to the
   // positions whose interval has passed: a book held back waits for the next pass.
   const trailingFlush = patched("session-book-trailing-flush");
+  // Fills go to the position that owns their order (broadcast only while the owner is unknown). Sessions
+  // started before this send every fill batch to every open position.
+  const routesFillsByOwner = patched("session-fills-by-owner");
 
   const openPositions = () =>
     Object.values(state.positions)
@@ -210,12 +289,19 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
   setHandler(haltSignal, (req) => {
     if (!state.halted) log.info("session halted", { reason: req?.reason });
     state.halted = true;
+    // The signal is the deployment-wide halt (schedulers, the global `ballast halt`); one window is halted by the Update.
+    const reason = req?.reason ?? state.globalHalt?.reason;
+    state.globalHalt = {
+      ...(reason !== undefined ? { reason } : {}),
+      atMs: state.globalHalt?.atMs ?? Date.now(),
+    };
     state.haltPropagated = false;
     showDetails();
   });
   setHandler(resumeSignal, () => {
     if (state.halted) log.info("session resumed");
     state.halted = false;
+    delete state.globalHalt;
     state.haltPropagated = false;
     showDetails();
   });
@@ -226,6 +312,93 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     showDetails();
   });
   setHandler(sessionStateQuery, view);
+
+  /** Tells every open position the halt or the resume; how many there were and how many were reached. */
+  async function tellPositions(halted: boolean, reason?: string): Promise<{ open: number; told: number }> {
+    const ids = openPositions();
+    const reached = await Promise.all(
+      ids.map((id) =>
+        (halted
+          ? getExternalWorkflowHandle(id).signal(haltSignal, reason === undefined ? {} : { reason })
+          : getExternalWorkflowHandle(id).signal(resumeSignal)
+        ).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    return { open: ids.length, told: reached.filter(Boolean).length };
+  }
+  /** Cancels every open order of our key in this market (the venue's count). */
+  const cancelMarketOrders = () =>
+    exchange.cancelMarketOrders.executeWithOptions(
+      { summary: `cancel every open order in ${market.slug} (halt)` },
+      [{ market: market.conditionId }],
+    );
+
+  setHandler(
+    sessionHaltUpdate,
+    async (req): Promise<SessionHaltResult> => {
+      const reason = req?.reason?.trim() || "operator";
+      const alreadyHalted = state.halted;
+      log.info("session halted (this window)", { reason, alreadyHalted });
+      state.halted = true;
+      // This handler tells the positions and cancels the orders itself (to answer with what happened).
+      state.haltPropagated = true;
+      showDetails();
+      const { open, told } = await tellPositions(true, reason);
+      const result: SessionHaltResult = {
+        sessionId: me,
+        slug: market.slug,
+        alreadyHalted,
+        openPositions: open,
+        positionsTold: told,
+      };
+      try {
+        const cancelled = await cancelMarketOrders();
+        log.info("open orders cancelled on halt", { cancelled, update: sessionHaltUpdate.name });
+        return { ...result, cancelled };
+      } catch (err) {
+        const cause = (err as { cause?: unknown })?.cause;
+        const cancelError =
+          cause instanceof Error && cause.message
+            ? cause.message
+            : err instanceof Error
+              ? err.message
+              : String(err);
+        log.error("cancelling the market's open orders on halt failed", { err: cancelError });
+        return { ...result, cancelError };
+      }
+    },
+    {
+      validator: (req) => {
+        const why = sessionHaltRefusal(req, { nowMs: Date.now(), endMs: market.endMs });
+        if (why) throw new Error(why);
+      },
+    },
+  );
+  setHandler(
+    sessionResumeUpdate,
+    async (): Promise<SessionResumeResult> => {
+      const wasHalted = state.halted;
+      if (wasHalted) log.info("session resumed (this window)");
+      state.halted = false;
+      state.haltPropagated = true;
+      showDetails();
+      const { open, told } = await tellPositions(false);
+      return { sessionId: me, slug: market.slug, wasHalted, openPositions: open, positionsTold: told };
+    },
+    {
+      validator: () => {
+        const why = sessionResumeRefusal({
+          nowMs: Date.now(),
+          endMs: market.endMs,
+          ...(state.globalHalt ? { globalHalt: state.globalHalt } : {}),
+        });
+        if (why) throw new Error(why);
+      },
+    },
+  );
 
   /** Open positions that hold or may hold orders (an armed one has none: no fills, reconciles or books). */
   const tradingPositions = () =>
@@ -342,14 +515,20 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     const open = armedEntry ? tradingPositions() : openPositions();
     if (state.fillQueue.length > 0) {
       const fills = state.fillQueue.splice(0);
+      const batches: [string, OurFill[]][] = routesFillsByOwner
+        ? fillsByOwner(fills, open, state.positions)
+        : open.map((id) => [id, fills]);
       await Promise.all(
-        open.map((id) =>
+        batches.map(([id, own]) =>
           getExternalWorkflowHandle(id)
-            .signal(fillsSignal, fills)
+            .signal(fillsSignal, own)
             .catch(() => undefined),
         ),
       );
     }
+    // A reconcile snapshot still goes whole to every open position: it is rare (one per user-channel
+    // connection), each position takes only its own orders' fills from it, and it stays one consistent
+    // picture of the venue at one instant.
     if (state.reconcile) {
       const snapshot = state.reconcile;
       delete state.reconcile;
@@ -363,21 +542,10 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     }
     if (!state.haltPropagated) {
       state.haltPropagated = true;
-      const halted = state.halted;
-      await Promise.all(
-        openPositions().map((id) =>
-          (halted
-            ? getExternalWorkflowHandle(id).signal(haltSignal, {})
-            : getExternalWorkflowHandle(id).signal(resumeSignal)
-          ).catch(() => undefined),
-        ),
-      );
+      await tellPositions(state.halted);
       // Read again: a resume that arrived meanwhile is propagated on the next pass (as ever).
       if (state.halted) {
-        const cancelled = await exchange.cancelMarketOrders.executeWithOptions(
-          { summary: `cancel every open order in ${market.slug} (halt)` },
-          [{ market: market.conditionId }],
-        );
+        const cancelled = await cancelMarketOrders();
         log.info("open orders cancelled on halt", { cancelled, signal: haltSignal.name });
       }
     }
@@ -501,6 +669,8 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     }
   }
   if (!market.slug) throw ApplicationFailure.nonRetryable("market without a slug");
+  // A halt or resume Update under way finishes (and answers) before the session ends.
+  if (!allHandlersFinished()) await condition(allHandlersFinished);
   showDetails();
   log.info("session ended", { positionsStarted: state.positionsStarted });
   return { positionsStarted: state.positionsStarted };

@@ -3,8 +3,10 @@
  *
  * A global `halt` is held by the deployment's control workflow (workflows/control.ts) until `resume`:
  * sessions running now are halted, sessions started later start halted, and every open order of our
- * key is cancelled at the venue. `--slug` halts or resumes one running session. A command that cannot
- * do what it was asked (no such session or position) fails with a one-line error and a non-zero exit.
+ * key is cancelled at the venue. `--slug` halts or resumes one running session and `rebalance` asks one
+ * position to rebalance now, each by a Workflow Update that answers what it did (printed, one line per
+ * workflow). A command that cannot do what it was asked (no such session or position, an Update its
+ * validator refused) fails with a one-line error and a non-zero exit.
  */
 import {
   type Client,
@@ -21,11 +23,15 @@ import {
   type ControlView,
   type HaltResult,
   QUERIES,
+  type RebalanceNowResult,
   type ResumeResult,
+  type SessionHaltResult,
+  type SessionResumeResult,
   SIGNALS,
   UPDATES,
   workflowIds,
 } from "../session/messages";
+import { formatHedgeRatio, formatPrice } from "../strategy/arbitrage/summary";
 import { connectClient } from "../temporal/client";
 import { ensureControl } from "./schedulers";
 import { formatTable } from "./table";
@@ -74,29 +80,79 @@ async function controlState(client: Client, taskQueue: string): Promise<ControlV
   return handle.query<ControlView>(QUERIES.controlState);
 }
 
-/** How long `halt`/`resume` wait for the control workflow's answer (it needs a running workflow worker). */
+/** How long an Update (`halt`, `resume`, `rebalance`) waits for its workflow's answer (it needs a running workflow worker). */
 const CONTROL_ANSWER_MS = 120_000;
 
-/** Runs an Update of the control workflow; its refusal or silence becomes a one-line error. */
+/** Runs an Update of one workflow; its refusal or silence becomes a one-line error naming the workflow. */
 async function updateControl<R>(
   client: Client,
-  controlId: string,
+  workflowId: string,
   name: string,
   update: (handle: WorkflowHandle) => Promise<R>,
 ): Promise<R> {
   try {
     return await client.withDeadline(Date.now() + CONTROL_ANSWER_MS, () =>
-      update(client.workflow.getHandle(controlId)),
+      update(client.workflow.getHandle(workflowId)),
     );
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError)
-      throw new Error(`${name} refused: ${err.cause?.message ?? err.message}`);
+      throw new Error(`${name} refused by ${workflowId}: ${err.cause?.message ?? err.message}`);
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
       throw new Error(
-        `no answer from ${controlId} within ${CONTROL_ANSWER_MS / 1000} s (is a workflow worker running?); \`ballast status\` shows whether the ${name} took effect`,
+        `no answer from ${workflowId} within ${CONTROL_ANSWER_MS / 1000} s (is a workflow worker running?); \`ballast status\` shows whether the ${name} took effect`,
       );
+    if (err instanceof WorkflowNotFoundError) throw new Error(`${workflowId} is not running any more`);
     throw err;
   }
+}
+
+/** Runs one Update per workflow; every answer is printed, then the first refusal (if any) fails the command. */
+async function updateEach<R>(
+  client: Client,
+  workflowIds: string[],
+  name: string,
+  update: (handle: WorkflowHandle) => Promise<R>,
+  line: (result: R) => string,
+): Promise<R[]> {
+  const outcomes = await Promise.allSettled(workflowIds.map((id) => updateControl(client, id, name, update)));
+  const results: R[] = [];
+  for (const o of outcomes) {
+    if (o.status === "fulfilled") {
+      results.push(o.value);
+      process.stdout.write(`${line(o.value)}\n`);
+    }
+  }
+  const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+  if (refused) throw refused.reason;
+  return results;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** One line for what halting one market window did. */
+export function sessionHaltLine(r: SessionHaltResult): string {
+  const cancelled =
+    r.cancelled !== undefined
+      ? `${plural(r.cancelled, "open order")} in its market cancelled at the venue`
+      : `open orders NOT cancelled (${r.cancelError ?? "unknown error"})`;
+  return `halted ${r.sessionId}${r.alreadyHalted ? " (it was halted already)" : ""}: ${cancelled}, ${r.positionsTold} of ${plural(r.openPositions, "open position")} told; \`ballast resume --slug ${r.slug}\` resumes it`;
+}
+
+/** One line for what resuming one market window did. */
+export function sessionResumeLine(r: SessionResumeResult): string {
+  return `${r.wasHalted ? "resumed" : "not halted, nothing to resume:"} ${r.sessionId}: ${r.positionsTold} of ${plural(r.openPositions, "open position")} told`;
+}
+
+const outcomeName = (o: string) => (o === "UP" ? "Up" : o === "DOWN" ? "Down" : o);
+
+/** One line for what a position's rebalance-now did (shares to 2 decimals, money as dollars). */
+export function rebalanceLine(r: RebalanceNowResult): string {
+  const after = `Up ${shares(r.upShares)} / Down ${shares(r.downShares)}, hedge ${formatHedgeRatio(r.hedgeRatio)}, guaranteed P&L ${formatUsd(r.guaranteedPnl)} (${r.phase})`;
+  const o = r.order;
+  if (!r.attempted || !o)
+    return `${r.positionId}: no rebalancing order (${r.reason ?? "no reason given"}); ${after}`;
+  const refusal = o.refusal ? `: ${o.refusal}` : "";
+  return `${r.positionId}: ${o.action} ${o.side} ${shares(o.shares)} ${outcomeName(o.outcome)} @ ${formatPrice(o.price)} limit: ${o.status}${refusal}, ${shares(o.filledShares)} filled; now ${after}`;
 }
 
 export function addControlCommands(program: Command): void {
@@ -112,12 +168,19 @@ export function addControlCommands(program: Command): void {
         const reason = opts.reason ?? "operator";
         if (opts.slug !== undefined) {
           const sessions = await sessionsOf(client, opts.slug);
-          await Promise.all(
-            sessions.map((id) => client.workflow.getHandle(id).signal(SIGNALS.halt, { reason })),
+          const results = await updateEach(
+            client,
+            sessions,
+            "halt",
+            (h) =>
+              h.executeUpdate<SessionHaltResult, [{ reason: string }]>(UPDATES.halt, { args: [{ reason }] }),
+            sessionHaltLine,
           );
-          process.stdout.write(
-            `halted ${sessions.join(", ")} (it cancels its market's open orders; \`ballast resume --slug ${opts.slug}\` resumes it)\n`,
-          );
+          const failed = results.find((r) => r.cancelError !== undefined);
+          if (failed)
+            throw new Error(
+              `halted, but cancelling ${failed.slug}'s open orders at the venue failed: ${failed.cancelError}`,
+            );
           return;
         }
         const controlId = await ensureControl(client, config.temporal.taskQueue);
@@ -161,8 +224,13 @@ export function addControlCommands(program: Command): void {
             throw new Error(
               `all trading is halted (since ${at(control.sinceMs)}, reason: ${control.reason}); \`ballast resume\` without --slug lifts that`,
             );
-          await Promise.all(sessions.map((id) => client.workflow.getHandle(id).signal(SIGNALS.resume)));
-          process.stdout.write(`resumed ${sessions.join(", ")}\n`);
+          await updateEach(
+            client,
+            sessions,
+            "resume",
+            (h) => h.executeUpdate<SessionResumeResult, []>(UPDATES.resume),
+            sessionResumeLine,
+          );
           return;
         }
         const controlId = await ensureControl(client, config.temporal.taskQueue);
@@ -186,7 +254,9 @@ export function addControlCommands(program: Command): void {
 
   program
     .command("rebalance <positionId>")
-    .description("evaluate rebalancing of one running position now (the usual rules still apply)")
+    .description(
+      "evaluate rebalancing of one running, imbalanced position now and print what it did (the usual rules still apply)",
+    )
     .action(async (positionId: string) => {
       await withClient(async (client) => {
         const handle = client.workflow.getHandle(positionId);
@@ -204,8 +274,10 @@ export function addControlCommands(program: Command): void {
           throw new Error(`${positionId} is not a position (it is a ${description.type} workflow)`);
         if (description.status.name !== "RUNNING")
           throw new Error(`position ${positionId} is not running (${description.status.name})`);
-        await handle.signal(SIGNALS.rebalanceNow);
-        process.stdout.write(`rebalance requested for ${positionId}\n`);
+        const result = await updateControl(client, positionId, "rebalance", (h) =>
+          h.executeUpdate<RebalanceNowResult, []>(UPDATES.rebalanceNow),
+        );
+        process.stdout.write(`${rebalanceLine(result)}\n`);
       });
     });
 

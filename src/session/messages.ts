@@ -85,12 +85,20 @@ export const QUERIES = {
   controlState: "controlState",
 } as const;
 
-/** Updates of the `control` workflow (the operator's halt/resume of the whole deployment). */
+/**
+ * Update names. `halt` and `resume`: of the `control` workflow (the operator's halt/resume of the whole
+ * deployment, results HaltResult / ResumeResult) and of a `marketSession` (one market window, results
+ * SessionHaltResult / SessionResumeResult). Updates and signals have separate name spaces: the
+ * session's and position's `halt`, `resume` and `rebalanceNow` signals stay (schedulers and recorded
+ * histories use them).
+ */
 export const UPDATES = {
   halt: "halt",
   resume: "resume",
   /** Streaming worker → an armed position: this book shows an arbitrage, execute it. */
   execute: "execute",
+  /** Operator → a position: evaluate rebalancing now (RebalanceNowResult). */
+  rebalanceNow: "rebalanceNow",
 } as const;
 
 /**
@@ -136,6 +144,72 @@ export interface ResumeResult extends ControlView {
   /** It was halted before this resume. */
   wasHalted: boolean;
   notified: number;
+}
+
+/** What halting one market window (a session's `halt` Update) did. */
+export interface SessionHaltResult {
+  sessionId: string;
+  slug: string;
+  /** The session was halted already (by an earlier halt of it, or of all trading). */
+  alreadyHalted: boolean;
+  /** The session's open positions, and how many of them were told of the halt (a position that has ended is not). */
+  openPositions: number;
+  positionsTold: number;
+  /** Open orders in the market that the venue cancelled; undefined when cancelling failed (`cancelError`). */
+  cancelled?: number;
+  cancelError?: string;
+}
+
+/** What resuming one market window (a session's `resume` Update) did. */
+export interface SessionResumeResult {
+  sessionId: string;
+  slug: string;
+  /** It was halted before this resume. */
+  wasHalted: boolean;
+  openPositions: number;
+  positionsTold: number;
+}
+
+/** The rebalancing order a `rebalanceNow` Update sent, as far as its outcome is known when it answers. */
+export interface RebalanceNowOrder {
+  /** SELL_YES, SELL_NO, BUY_YES or BUY_NO (the seed's names). */
+  action: string;
+  outcome: Outcome;
+  side: Side;
+  /** Gross shares ordered, and the order's limit price (a FAK). */
+  shares: Micros;
+  price: Micros;
+  /** Gross shares it matched (FAILED trades excluded). */
+  filledShares: Micros;
+  /**
+   * SUCCESS, PARTIAL or FAILED (no fill) as rebalance_trades records it; OPEN while its outcome is not final
+   * (delayed at the venue, or unknown: it is read back); REFUSED when the venue refused it for balance (not
+   * counted as an attempt).
+   */
+  status: "SUCCESS" | "PARTIAL" | "FAILED" | "OPEN" | "REFUSED";
+  /** The venue's words when it refused the order. */
+  refusal?: string;
+}
+
+/** What a position's `rebalanceNow` Update did, and the position after it. */
+export interface RebalanceNowResult {
+  positionId: string;
+  /** A rebalancing order was sent. */
+  attempted: boolean;
+  /**
+   * Why none was sent: the rule that held it (balanced, frozen, max-trades, no-option, not-profitable),
+   * sell-not-yet-sellable, halted, order-open, or monitoring-ended.
+   */
+  reason?: string;
+  order?: RebalanceNowOrder;
+  /** Seq of the book the decision was made on. */
+  bookSeq: number;
+  /** The position after it (phase as in PositionView). */
+  phase: string;
+  upShares: Micros;
+  downShares: Micros;
+  hedgeRatio: number;
+  guaranteedPnl: Micros;
 }
 
 /** Workflow ids, derived from the market slug so that a window has exactly one session. */

