@@ -27,6 +27,7 @@ import { Client, type WorkflowHandle } from "@temporalio/client";
 import type { Payload } from "@temporalio/common";
 import { temporal as proto } from "@temporalio/proto";
 import { Wallet } from "ethers";
+import { MARKET_FEED_DEFAULTS } from "../../activities/streaming/market-feed";
 import { ensureSchedulers } from "../../src/cli/schedulers";
 import { loadConfig } from "../../src/config/load";
 import { createLogger } from "../../src/log";
@@ -90,6 +91,8 @@ const TRIAL_TIMEOUT_MS = 6 * 60_000;
  * most the kill) and retries it after its initial retry interval (1 s), both in workflows/feed.ts; 3 s more
  * for the task to reach the other worker on a loaded 2-core machine.
  */
+/** A feed ends this long after its window (unless its session's completion ends it first). */
+const FEED_END_GRACE_MS = MARKET_FEED_DEFAULTS.endGraceMs;
 export const FEED_RESUME_WITHIN_MS = 10_000 + 1_000 + 3_000;
 
 export interface TrialContext {
@@ -184,9 +187,12 @@ async function waitFor<T>(
   }
 }
 
-/** The unix-second start at the end of a window's slug (`btc-updown-1m-1796305800`). */
-function windowEndOfSlug(slug: string): number | undefined {
-  const start = Number(slug.split("-").pop());
+/**
+ * The end of the window a workflow id names: its slug's unix-second start (`session-btc-updown-1m-1796305800`,
+ * `position-btc-updown-1m-1796305800-2`) plus the window.
+ */
+function windowEndOfId(workflowId: string): number | undefined {
+  const start = Number(/-(\d{9,})(?:-\d+)?$/.exec(workflowId)?.[1]);
   return Number.isSafeInteger(start) ? start * 1000 + WINDOW_MS : undefined;
 }
 
@@ -1127,10 +1133,11 @@ class Trial {
     const ends: WorkflowEnd[] = [];
     for (const [workflowId, type] of ids) {
       if (type !== "position" && type !== "marketSession" && type !== "marketFeed") continue;
-      if (type !== "position") {
-        const end = windowEndOfSlug(workflowId);
-        if (end === undefined || end > now - 1_000) continue;
-      }
+      // Only windows that are over: a later window's session, feed and (armed entry) position, started
+      // ahead of it, run as they should. A feed runs on for its end grace after its window.
+      const windowEnd = windowEndOfId(workflowId) ?? Number.POSITIVE_INFINITY;
+      const over = windowEnd + (type === "marketFeed" ? FEED_END_GRACE_MS : 0);
+      if (over > now - 1_000) continue;
       const handle = this.client.workflow.getHandle(workflowId);
       const d = await handle.describe();
       const end: WorkflowEnd = { type, workflowId, status: d.status.name };
