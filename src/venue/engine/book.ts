@@ -76,6 +76,15 @@ export class BookSide<T> {
     return this.prices.length;
   }
 
+  bestPrice(): Micros | null {
+    return this.prices[this.prices.length - 1] ?? null;
+  }
+
+  /** Total unfilled size at `price` (0 when there is no level). */
+  sizeAt(price: Micros): Micros {
+    return this.levels.get(price)?.total ?? 0;
+  }
+
   best(): Level<T> | undefined {
     const price = this.prices[this.prices.length - 1];
     return price === undefined ? undefined : this.levels.get(price);

@@ -14,7 +14,8 @@
  * rethrown once everything is delivered.
  *
  * ## Books and matching
- * One book per token. Price-time priority, trades at the resting (maker) order's price, partial fills.
+ * One book per token (but see "Mirrored books" below). Price-time priority, trades at the resting (maker)
+ * order's price, partial fills.
  * An incoming BUY of token A at limit p takes, best effective price first, both
  *   - the asks of A at q ≤ p (a transfer: the taker pays q), and
  *   - the bids of the other token B at q ≥ 1 − p (a MINT: the taker pays 1 − q, the maker q, one pUSD per
@@ -24,6 +25,20 @@
  * simulator's arbitrage dislocations can exist. Snapshots show each token's own orders only (no mirrored
  * complementary liquidity). Self-trades are not prevented. After any call, for each market:
  * bestBid(A) < bestAsk(A) and bestBid(Up) + bestBid(Down) < 1.
+ *
+ * ## Mirrored books (`mirrored: true`; off by default)
+ * As on the real venue, each market has ONE book, in Up-price terms (./mirror.ts): BUY Up@p is a bid at p,
+ * SELL Up@p an ask at p, BUY Down@p an ask at 1 − p, SELL Down@p a bid at 1 − p; every order keeps its own
+ * token, side and price. An order crosses the opposite side of that book with price-time priority, at the
+ * maker's price, and each pair of orders settles by their real token and side: BUY/SELL of one token is a
+ * transfer; BUY Up with BUY Down is a MINT (the maker pays its price q, the taker 1 − q); SELL Up with
+ * SELL Down is a MERGE (the maker receives q, the taker 1 − q, the pair is burned for 1 pUSD). The pair's
+ * prices thus sum to exactly 1 and any surplus of the two limits is the taker's price improvement, as for
+ * every fill at the maker's price. Reservations, fees (the taker's, at its own price on its own token),
+ * post-only and the order types are as above. Down's book, its levels, best prices and `level_changed` events
+ * are the mirror of the one book (Down's bids are Up's asks at 1 − p, same sizes), and every change of the
+ * one book emits `level_changed` for both tokens. So bestAsk(Up) + bestAsk(Down) > 1 after any call: asks
+ * summing below 1 merge instead of resting.
  *
  * ## Order types and answers
  * - Prices: a GTC/GTD price must be a multiple of the market's tick within [tick, 1 − tick]; a FAK/FOK price is
@@ -122,6 +137,7 @@ import {
   tickSizeError,
 } from "./errors";
 import { DeterministicIds, SeededRng } from "./ids";
+import { crossingLevel, crossingSize, flip, mirroredPlace, type SideReader, sideReaders } from "./mirror";
 import { Fifo, MinHeap } from "./schedule";
 import {
   applyMovement,
@@ -149,6 +165,12 @@ export interface MatchingEngineOptions {
   tradeFailureRate?: Micros;
   /** Minimum lead of a GTD expiration over now. */
   minGtdLeadMs?: number;
+  /**
+   * One mirrored book per market, as on the real venue (see "Mirrored books" above and ./mirror.ts): BUY Down
+   * at p is an ask of Up at 1 − p, SELL Down at p a bid at 1 − p, and two SELLs merge. Off by default: two
+   * independent books, mint only.
+   */
+  mirrored?: boolean;
 }
 
 export const ENGINE_DEFAULTS: Required<MatchingEngineOptions> = {
@@ -159,6 +181,7 @@ export const ENGINE_DEFAULTS: Required<MatchingEngineOptions> = {
   rebateShare: DEFAULT_MAKER_REBATE_SHARE,
   tradeFailureRate: 0,
   minGtdLeadMs: 60_000,
+  mirrored: false,
 };
 
 /** The tick a market moves to when a price leaves [0.04, 0.96]. */
@@ -213,7 +236,10 @@ interface MarketState {
   opened: boolean;
   closed: boolean;
   resolved: boolean;
+  /** Mirrored: only books[0] holds orders (the one book, in Up terms); books[1] stays empty. */
   books: [TokenBook<OrderRec>, TokenBook<OrderRec>];
+  /** Each token's sides as traders see them, [token][BUY, SELL] (mirrored: Down's is the mirror of books[0]). */
+  views: [[SideReader, SideReader], [SideReader, SideReader]];
   /** LIVE and DELAYED orders, oldest first. */
   open: Set<OrderRec>;
   pool: FeePool;
@@ -232,6 +258,8 @@ interface OrderRec {
   account: AccountState;
   /** Arrival order: time priority. */
   seq: number;
+  /** Where the order rests or would rest: the book (index into MarketState.books), side and price there. */
+  home: { ti: TokenIndex; side: Side; price: Micros };
   remaining: Micros;
   /** pUSD (BUY) or shares (SELL) this order holds in reserve. */
   reserved: Micros;
@@ -402,12 +430,22 @@ export class MatchingEngine implements BookView {
     if (!this.touched.has(key)) this.touched.set(key, { m, ti, side, price });
   }
 
+  /** The level at an order's home changed; in a mirrored book that is a level of both tokens' books. */
+  private touchHome(m: MarketState, home: OrderRec["home"]): void {
+    if (!this.opts.mirrored) {
+      this.touch(m, home.ti, home.side, home.price);
+      return;
+    }
+    this.touch(m, 0, home.side, home.price);
+    this.touch(m, 1, flip(home.side), ONE - home.price);
+  }
+
   /** Reports the levels the step changed, then applies the tick-size rule to the markets concerned. */
   private finishStep(t: number): void {
     if (this.touched.size === 0) return;
     const markets = new Set<MarketState>();
     for (const { m, ti, side, price } of this.touched.values()) {
-      const book = m.books[ti];
+      const [bids, asks] = m.views[ti];
       this.push({
         kind: "level_changed",
         seq: this.nextSeq(),
@@ -416,9 +454,9 @@ export class MatchingEngine implements BookView {
         tokenId: m.market.tokenIds[ti],
         side,
         price,
-        size: book.side(side).get(price)?.total ?? 0,
-        bestBid: book.bestBid(),
-        bestAsk: book.bestAsk(),
+        size: (side === "BUY" ? bids : asks).sizeAt(price),
+        bestBid: bids.bestPrice(),
+        bestAsk: asks.bestPrice(),
       });
       markets.add(m);
     }
@@ -429,7 +467,7 @@ export class MatchingEngine implements BookView {
   private checkTick(m: MarketState, t: number): void {
     if (m.closed || m.tick <= FINE_TICK) return;
     const extreme = (p: Micros | null) => p !== null && (p > FINE_TICK_ABOVE || p < FINE_TICK_BELOW);
-    const hit = m.books.some((b) => extreme(b.bestBid()) || extreme(b.bestAsk()));
+    const hit = m.views.some(([bids, asks]) => extreme(bids.bestPrice()) || extreme(asks.bestPrice()));
     if (!hit) return;
     const oldTick = m.tick;
     m.tick = FINE_TICK;
@@ -512,6 +550,7 @@ export class MatchingEngine implements BookView {
         throw new Error(`market ${market.conditionId}: fee exponent must be a whole number >= 0`);
       }
       const copy: VenueMarket = { ...market, tokenIds: [up, down] };
+      const books: MarketState["books"] = [new TokenBook<OrderRec>(), new TokenBook<OrderRec>()];
       const m: MarketState = {
         market: copy,
         listedSeq: this.listed++,
@@ -519,7 +558,8 @@ export class MatchingEngine implements BookView {
         opened: false,
         closed: false,
         resolved: false,
-        books: [new TokenBook<OrderRec>(), new TokenBook<OrderRec>()],
+        books,
+        views: sideReaders(books, this.opts.mirrored),
         open: new Set(),
         pool: new FeePool(),
         lastTrade: [undefined, undefined],
@@ -912,6 +952,7 @@ export class MatchingEngine implements BookView {
       ti,
       account,
       seq: this.orderSeq,
+      home: this.homeOf(ti, req.side, req.price),
       remaining: req.size,
       reserved: 0,
       exactCum: 0n,
@@ -948,8 +989,14 @@ export class MatchingEngine implements BookView {
     this.ownerOpen.get(rec.order.owner)?.delete(rec);
   }
 
+  /** Where an order of token `ti` rests: its own token's book, or its place in the mirrored one. */
+  private homeOf(ti: TokenIndex, side: Side, price: Micros): OrderRec["home"] {
+    return this.opts.mirrored ? { ti: 0, ...mirroredPlace(ti, side, price) } : { ti, side, price };
+  }
+
   /** Would an order at `price` on token `ti` trade on arrival (complementary bids included for a BUY)? */
   private crosses(m: MarketState, ti: TokenIndex, side: Side, price: Micros): boolean {
+    if (this.opts.mirrored) return crossingLevel(m.books[0], mirroredPlace(ti, side, price)) !== undefined;
     const own = m.books[ti];
     if (side === "SELL") {
       const bid = own.bestBid();
@@ -963,6 +1010,7 @@ export class MatchingEngine implements BookView {
 
   /** Shares an order could take right now, counting up to `need`. */
   private fillable(rec: OrderRec, need: Micros): Micros {
+    if (this.opts.mirrored) return crossingSize(rec.m.books[0], rec.home, need);
     const own = rec.m.books[rec.ti];
     const p = rec.order.price;
     let sum = 0;
@@ -1006,9 +1054,9 @@ export class MatchingEngine implements BookView {
       this.closeOrder(rec, "MATCHED");
       if (wasDelayed) this.orderEvent("UPDATE", rec, t);
     } else if (type === "GTC" || type === "GTD") {
-      const side = rec.m.books[rec.ti].side(rec.order.side);
-      rec.node = side.add(rec.order.price, rec, rec.remaining);
-      this.touch(rec.m, rec.ti, rec.order.side, rec.order.price);
+      const { ti, side, price } = rec.home;
+      rec.node = rec.m.books[ti].side(side).add(price, rec, rec.remaining);
+      this.touchHome(rec.m, rec.home);
       this.orderEvent("PLACEMENT", rec, t);
     } else if (wasDelayed) {
       this.closeOrder(rec, "CANCELED");
@@ -1056,13 +1104,40 @@ export class MatchingEngine implements BookView {
   }
 
   /**
+   * The resting order `rec` meets next, if any: best price for the taker first, then time. Two books: a BUY
+   * takes its token's asks and the other token's bids (a mint) at equal effective price by arrival, a SELL
+   * its token's bids. Mirrored: the head of the best level opposite its place in the one book, if it crosses.
+   */
+  private nextMaker(rec: OrderRec): OrderRec | undefined {
+    const m = rec.m;
+    if (this.opts.mirrored) return crossingLevel(m.books[0], rec.home)?.head?.value;
+    const p = rec.order.price;
+    const own = m.books[rec.ti];
+    if (rec.order.side === "SELL") {
+      const bid = own.bids.best();
+      return bid && bid.price >= p ? bid.head!.value : undefined;
+    }
+    const ask = own.asks.best();
+    const bid = m.books[other(rec.ti)].bids.best();
+    const viaAsk = ask && ask.price <= p ? ask.price : undefined;
+    const viaBid = bid && ONE - bid.price <= p ? ONE - bid.price : undefined;
+    if (viaAsk === undefined && viaBid === undefined) return undefined;
+    if (
+      viaBid === undefined ||
+      (viaAsk !== undefined &&
+        (viaAsk < viaBid || (viaAsk === viaBid && ask!.head!.value.seq < bid!.head!.value.seq)))
+    ) {
+      return ask!.head!.value;
+    }
+    return bid!.head!.value;
+  }
+
+  /**
    * Takes liquidity for `rec` up to its limit and size; emits the trade and the makers' UPDATEs. Leaves the
    * taker's remainder and reservation sized for resting (the caller decides).
    */
   private matchTaker(rec: OrderRec, t: number): VenueTrade | undefined {
     const m = rec.m;
-    const own = m.books[rec.ti];
-    const comp = m.books[other(rec.ti)];
     const p = rec.order.price;
     const isBuy = rec.order.side === "BUY";
     const { feeRate: rate, feeExponent: exp, conditionId } = m.market;
@@ -1085,29 +1160,11 @@ export class MatchingEngine implements BookView {
     };
 
     while (rec.remaining > 0) {
-      let maker: OrderRec;
-      let mint = false;
-      if (isBuy) {
-        const ask = own.asks.best();
-        const bid = comp.bids.best();
-        const viaAsk = ask && ask.price <= p ? ask.price : undefined;
-        const viaBid = bid && ONE - bid.price <= p ? ONE - bid.price : undefined;
-        if (viaAsk === undefined && viaBid === undefined) break;
-        if (
-          viaBid === undefined ||
-          (viaAsk !== undefined &&
-            (viaAsk < viaBid || (viaAsk === viaBid && ask!.head!.value.seq < bid!.head!.value.seq)))
-        ) {
-          maker = ask!.head!.value;
-        } else {
-          maker = bid!.head!.value;
-          mint = true;
-        }
-      } else {
-        const bid = own.bids.best();
-        if (!bid || bid.price < p) break;
-        maker = bid.head!.value;
-      }
+      const maker = this.nextMaker(rec);
+      if (!maker) break;
+      // A maker on the other token is a BUY against a BUY (MINT) or a SELL against a SELL (MERGE): the pair's
+      // prices sum to 1 at the maker's price, so the taker's price is 1 − q (any surplus is its improvement).
+      const complementary = maker.ti !== rec.ti;
       if (id === undefined) {
         this.tradeCount += 1;
         id = this.ids.tradeId(this.tradeCount);
@@ -1115,7 +1172,7 @@ export class MatchingEngine implements BookView {
 
       const qty = Math.min(rec.remaining, maker.remaining);
       const q = maker.order.price;
-      const takerPrice = mint ? ONE - q : q;
+      const takerPrice = complementary ? ONE - q : q;
       const makerValue = BigInt(qty) * BigInt(q);
       const takerValue = BigInt(qty) * BigInt(takerPrice);
       const makerAccount = maker.account;
@@ -1131,7 +1188,8 @@ export class MatchingEngine implements BookView {
         fee += feeShares;
         rec.making += pay;
         rec.taking += qty;
-        if (mint) {
+        if (complementary) {
+          // MINT: both pay their price, one pUSD per pair is locked, each receives its own token.
           const makerPay = payDelta(maker.exactCum, makerValue);
           move(makerAccount, null, -makerPay, false);
           move(makerAccount, makerToken, qty, true);
@@ -1147,21 +1205,31 @@ export class MatchingEngine implements BookView {
           maker.taking += got;
         }
       } else {
-        const makerPay = payDelta(maker.exactCum, makerValue);
         const got = receiveDelta(rec.exactCum, takerValue);
         rec.exactCum += takerValue;
-        const sellFee = Math.min(takerFee(qty, q, rate, exp), got);
+        const sellFee = Math.min(takerFee(qty, takerPrice, rate, exp), got);
         move(takerAccount, takerToken, -qty, false);
         move(takerAccount, null, got - sellFee, true);
         toPool("fees", sellFee);
         fee += sellFee;
-        move(makerAccount, null, -makerPay, false);
-        move(makerAccount, makerToken, qty, true);
-        dust = makerPay - got;
         rec.making += qty;
         rec.taking += got;
-        maker.making += makerPay;
-        maker.taking += qty;
+        if (complementary) {
+          // MERGE (mirrored books only): both deliver shares, the pair's 1 pUSD pays each its price.
+          const makerGot = receiveDelta(maker.exactCum, makerValue);
+          move(makerAccount, makerToken, -qty, false);
+          move(makerAccount, null, makerGot, true);
+          dust = qty - got - makerGot;
+          maker.making += qty;
+          maker.taking += makerGot;
+        } else {
+          const makerPay = payDelta(maker.exactCum, makerValue);
+          move(makerAccount, null, -makerPay, false);
+          move(makerAccount, makerToken, qty, true);
+          dust = makerPay - got;
+          maker.making += makerPay;
+          maker.taking += qty;
+        }
       }
       maker.exactCum += makerValue;
       toPool("dust", dust);
@@ -1169,12 +1237,12 @@ export class MatchingEngine implements BookView {
       notional += takerValue;
 
       // The maker order: book, reservation, status.
-      const side = m.books[maker.ti].side(maker.order.side);
+      const side = m.books[maker.home.ti].side(maker.home.side);
       const before = maker.remaining;
       maker.remaining -= qty;
       maker.order.sizeMatched += qty;
       maker.order.associateTrades.push(id);
-      this.touch(m, maker.ti, maker.order.side, q);
+      this.touchHome(m, maker.home);
       if (maker.order.side === "BUY")
         this.setReservation(maker, buyReservation(q, maker.remaining, maker.exactCum));
       else this.setReservation(maker, maker.reserved - qty);
@@ -1291,9 +1359,9 @@ export class MatchingEngine implements BookView {
   private cancelRec(rec: OrderRec, t: number): void {
     if (!isOpen(rec)) return;
     if (rec.node) {
-      rec.m.books[rec.ti].side(rec.order.side).remove(rec.node, rec.remaining);
+      rec.m.books[rec.home.ti].side(rec.home.side).remove(rec.node, rec.remaining);
       rec.node = null;
-      this.touch(rec.m, rec.ti, rec.order.side, rec.order.price);
+      this.touchHome(rec.m, rec.home);
     }
     this.closeOrder(rec, "CANCELED");
     this.orderEvent("CANCELLATION", rec, t);
@@ -1404,8 +1472,8 @@ export class MatchingEngine implements BookView {
     const loc = this.tokens.get(tokenId);
     if (!loc) return undefined;
     const { m, ti } = loc;
-    const bids = m.books[ti].bids.snapshot();
-    const asks = m.books[ti].asks.snapshot();
+    const bids = m.views[ti][0].snapshot();
+    const asks = m.views[ti][1].snapshot();
     const canonical = JSON.stringify({
       market: m.market.conditionId,
       asset_id: tokenId,
@@ -1474,6 +1542,6 @@ export class MatchingEngine implements BookView {
   levels(tokenId: string, side: Side, depth: number): BookLevel[] {
     const loc = this.tokens.get(tokenId);
     if (!loc) return [];
-    return loc.m.books[loc.ti].side(side).snapshot(depth);
+    return loc.m.views[loc.ti][side === "BUY" ? 0 : 1].snapshot(depth);
   }
 }
