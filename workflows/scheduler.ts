@@ -26,6 +26,7 @@ import {
 import type { MarketDataActivities } from "../activities/market-data";
 import type { MarketRef } from "../src/session/market";
 import { workflowIds } from "../src/session/messages";
+import { type FlatSessionParams, type SessionParams, sessionParamsOf } from "../src/session/params";
 import { control } from "./control";
 import {
   type ControlStateMessage,
@@ -34,7 +35,7 @@ import {
   haltSignal,
   resumeSignal,
 } from "./definitions";
-import { marketSession, type SessionParams } from "./session";
+import { marketSession } from "./session";
 import { CONTROL_SUMMARY, durationText, schedulerDetails, sessionSummary } from "./views";
 
 /** The control state as a scheduler last heard it. */
@@ -43,7 +44,11 @@ export type KnownControlState = Omit<ControlStateMessage, "seq">;
 export interface SchedulerInput {
   asset: string;
   windowMs: number;
-  params: SessionParams;
+  /**
+   * What each session is started with: today's shape, or the flat one a scheduler started before it
+   * carries (read by `sessionParamsOf`; sessions are started, and the next run carried, with today's).
+   */
+  params: SessionParams | FlatSessionParams;
   /** Slugs whose session this scheduler already started (recent ones only). */
   started?: string[];
   iterations?: number;
@@ -65,6 +70,7 @@ const ITERATIONS_PER_RUN = 100;
 const CONTROL_PATCH = "scheduler-control";
 
 export async function scheduler(input: SchedulerInput): Promise<void> {
+  const params = sessionParamsOf(input.params);
   const started = new Set(input.started ?? []);
   const live: Record<string, number> = { ...(input.live ?? {}) };
   let known: KnownControlState | undefined = input.control;
@@ -169,7 +175,7 @@ export async function scheduler(input: SchedulerInput): Promise<void> {
       try {
         await startChild(marketSession, {
           workflowId: workflowIds.session(market.slug),
-          args: [{ market, params: input.params, ...(halted ? { halted } : {}) }],
+          args: [{ market, params, ...(halted ? { halted } : {}) }],
           parentClosePolicy: ParentClosePolicy.ABANDON,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           staticSummary: sessionSummary(market, halted !== undefined),
@@ -203,6 +209,7 @@ export async function scheduler(input: SchedulerInput): Promise<void> {
   }
   await continueAsNew<typeof scheduler>({
     ...input,
+    params,
     started: [...started].slice(-16),
     iterations: 0,
     ...(controlled ? { control: known, live, controlSeq: requested } : {}),

@@ -10,12 +10,17 @@
  * (`ballast halt --slug`): validated (a refused Update writes no history; `resume` is refused while all
  * trading is halted), and they answer what they did (positions told, orders cancelled).
  *
- * Everything the signal handlers write lives in one `SessionState` object: the handlers only
- * mutate it, the main loop reads it and does the work (forwarding, opening positions, cancelling
- * on halt), and continue-as-new hands the whole object to the next run once every handler has
- * finished — so nothing received but not yet acted on can be forgotten (Temporal's
- * safe-message-handlers pattern). The exception: the `halt`/`resume` Updates tell the positions and
+ * The session is a `MarketSession` object (Temporal's safe-message-handlers pattern): its whole state is
+ * one plain `SessionState`, every handler only calls one of its methods, which mutate that state, and a
+ * short main loop waits for work, has the object do it (opening positions, forwarding, cancelling on
+ * halt), and continues as new with the whole state once every handler has finished — so nothing received
+ * but not yet acted on can be forgotten. The exception: the `halt`/`resume` Updates tell the positions and
  * cancel the orders themselves, so as to answer with what happened; continue-as-new waits for them.
+ *
+ * What to trade is the strategy's decision (src/session/strategy.ts; arbitrage's:
+ * src/strategy/arbitrage/session-strategy.ts): the session asks it on each new book (or whether to arm a
+ * position ahead of need) and sets the `Strategy` search attribute to its name. The parameters hold a
+ * section per strategy (src/session/params.ts); the flat shape of earlier runs is read at the entry.
  */
 import {
   ApplicationFailure,
@@ -45,7 +50,9 @@ import type {
   SessionResumeResult,
 } from "../src/session/messages";
 import { workflowIds } from "../src/session/messages";
-import { detectOpportunity } from "../src/strategy/arbitrage";
+import { type FlatSessionParams, type SessionParams, sessionParamsOf } from "../src/session/params";
+import type { SessionFacts, SessionStrategy } from "../src/session/strategy";
+import { type ArbitrageEntry, arbitrageSessionStrategy } from "../src/strategy/arbitrage/session-strategy";
 import { positionSummary } from "../src/strategy/arbitrage/summary";
 import { Asset, MarketSlug, Strategy } from "../src/temporal/search-attributes";
 import { MAX_REASON_LENGTH } from "./control";
@@ -62,15 +69,10 @@ import {
   sessionStateQuery,
 } from "./definitions";
 import { marketFeed } from "./feed";
-import { type ArbitrageParams, position } from "./position";
+import { position } from "./position";
 import { feedSummary, type SessionView, sessionDetails } from "./views";
 
-export interface SessionParams extends ArbitrageParams {
-  /** Events after which the session continues as new (Temporal's hard limit is far above). */
-  historyEventLimit: number;
-  /** Task queue of the streaming workers (feed activities). */
-  streamingTaskQueue: string;
-}
+export type { FlatSessionParams, SessionParams };
 
 /**
  * The whole state of a session: what its handlers wrote and what its main loop has done about it.
@@ -122,7 +124,8 @@ export interface SessionCarry {
 
 export interface SessionInput {
   market: MarketRef;
-  params: SessionParams;
+  /** Today's shape, or the flat one of runs started before it (read by `sessionParamsOf`). */
+  params: SessionParams | FlatSessionParams;
   /** The previous run's whole state (continue-as-new). */
   state?: SessionState;
   /** The previous run's carry, from runs started before `state` existed. */
@@ -220,73 +223,134 @@ export function fillsByOwner(
     .filter(([, own]) => own.length > 0);
 }
 
-export async function marketSession(input: SessionInput): Promise<{ positionsStarted: number }> {
-  const { market, params } = input;
-  const state = stateFrom(input);
-  const me = workflowInfo().workflowId;
-  const rules = {
-    tickSize: market.tickSize,
-    minOrderSize: market.minOrderSize,
-    feeRate: market.feeRate,
-    feeExponent: market.feeExponent,
-  };
+/**
+ * One market session: its whole state (`state`, plain JSON, carried on continue-as-new), what it was
+ * started with, and its methods — those the handlers call (each only changes the state, or, the `halt`
+ * and `resume` Updates, tells the positions and answers) and those the main loop calls to do the work.
+ */
+class MarketSession {
+  readonly market: MarketRef;
+  readonly params: SessionParams;
+  readonly strategy: SessionStrategy<ArbitrageEntry>;
+  readonly state: SessionState;
+  /** The window is over (its timer has fired, or it was at start). */
+  ended: boolean;
+  private readonly me: string;
+  /** Started halted (deployment-wide), as the scheduler said. */
+  private readonly startedHalted: { reason?: string } | undefined;
+  private readonly bookForwardIntervalMs: number;
+  private readonly trailingFlush: boolean;
+  private readonly routesFillsByOwner: boolean;
+  /** Fire times of the flush timers not fired yet. Timers are never cancelled (see workflows/position.ts). */
+  private readonly flushTimers = new Set<number>();
 
-  const bookForwardIntervalMs = patched("book-forward-interval-1s")
-    ? BOOK_FORWARD_INTERVAL_MS
-    : BOOK_FORWARD_INTERVAL_V1_MS;
-  // Each position that wants books gets the newest one it has not had, at most once per interval:
-  // a book held back by the interval goes out when the interval has passed (a timer that only ever
-  // fires), and a position that starts wanting books gets the newest book as soon as its interval
-  // allows. Sessions started before this forward the newest book on each pass of the loop to the
-  // positions whose interval has passed: a book held back waits for the next pass.
-  const trailingFlush = patched("session-book-trailing-flush");
-  // Fills go to the position that owns their order (broadcast only while the owner is unknown). Sessions
-  // started before this send every fill batch to every open position.
-  const routesFillsByOwner = patched("session-fills-by-owner");
+  constructor(input: SessionInput) {
+    this.market = input.market;
+    this.params = sessionParamsOf(input.params);
+    this.strategy = arbitrageSessionStrategy(this.params.arbitrage);
+    this.state = stateFrom(input);
+    this.startedHalted = input.halted;
+    this.me = workflowInfo().workflowId;
+    this.bookForwardIntervalMs = patched("book-forward-interval-1s")
+      ? BOOK_FORWARD_INTERVAL_MS
+      : BOOK_FORWARD_INTERVAL_V1_MS;
+    // Each position that wants books gets the newest one it has not had, at most once per interval:
+    // a book held back by the interval goes out when the interval has passed (a timer that only ever
+    // fires), and a position that starts wanting books gets the newest book as soon as its interval
+    // allows. Sessions started before this forward the newest book on each pass of the loop to the
+    // positions whose interval has passed: a book held back waits for the next pass.
+    this.trailingFlush = patched("session-book-trailing-flush");
+    // Fills go to the position that owns their order (broadcast only while the owner is unknown). Sessions
+    // started before this send every fill batch to every open position.
+    this.routesFillsByOwner = patched("session-fills-by-owner");
+    this.ended = Date.now() >= this.market.endMs;
+  }
 
-  const openPositions = () =>
-    Object.values(state.positions)
+  // ------------------------------------------------------------------------------------- what it shows
+
+  openPositions(): string[] {
+    return Object.values(this.state.positions)
       .filter((p) => !p.done)
       .map((p) => p.positionId);
-  const view = (): SessionView => ({
-    slug: market.slug,
-    asset: market.asset,
-    startMs: market.startMs,
-    endMs: market.endMs,
-    halted: state.halted,
-    positionsStarted: state.positionsStarted,
-    openPositions: openPositions(),
-    lastBookSeq: state.lastBookSeq,
-    ...(state.armedId ? { armedPositionId: state.armedId } : {}),
-    ...(state.book
-      ? {
-          bestAsks: {
-            up: state.book.up.asks[0]?.price ?? null,
-            down: state.book.down.asks[0]?.price ?? null,
-          },
-        }
-      : {}),
-    runsSoFar: state.runs,
-  });
-  /** The session as the Web UI shows it live (current details: no history event), kept current by every change. */
-  let ended = Date.now() >= market.endMs;
-  const showDetails = () => setCurrentDetails(sessionDetails(view(), ended));
+  }
 
-  setHandler(marketBookSignal, (b) => {
+  /** Open positions that hold or may hold orders (an armed one has none: no fills, reconciles or books). */
+  private tradingPositions(): string[] {
+    return Object.values(this.state.positions)
+      .filter((p) => !p.done && !p.armed)
+      .map((p) => p.positionId);
+  }
+
+  private executing(): boolean {
+    return Object.values(this.state.positions).some((p) => p.executing);
+  }
+
+  /** The `sessionState` query's answer. */
+  view(): SessionView {
+    const { market, state } = this;
+    return {
+      slug: market.slug,
+      asset: market.asset,
+      startMs: market.startMs,
+      endMs: market.endMs,
+      halted: state.halted,
+      positionsStarted: state.positionsStarted,
+      openPositions: this.openPositions(),
+      lastBookSeq: state.lastBookSeq,
+      ...(state.armedId ? { armedPositionId: state.armedId } : {}),
+      ...(state.book
+        ? {
+            bestAsks: {
+              up: state.book.up.asks[0]?.price ?? null,
+              down: state.book.down.asks[0]?.price ?? null,
+            },
+          }
+        : {}),
+      runsSoFar: state.runs,
+    };
+  }
+
+  /** The session as the Web UI shows it live (current details: no history event), kept current by every change. */
+  showDetails(): void {
+    setCurrentDetails(sessionDetails(this.view(), this.ended));
+  }
+
+  /** What the strategy is shown when it decides. */
+  private facts(nowMs: number): SessionFacts {
+    const { state } = this;
+    return {
+      market: this.market,
+      nowMs,
+      halted: state.halted,
+      executing: this.executing(),
+      positionsStarted: state.positionsStarted,
+      ...(state.armedId !== undefined ? { armedId: state.armedId } : {}),
+    };
+  }
+
+  // ------------------------------------------------------------------------ the signal handlers' methods
+
+  receiveBook(b: MarketBookSnapshot): void {
+    const { state } = this;
     if (b.seq > state.lastBookSeq) {
       state.lastBookSeq = b.seq;
       state.book = b;
       state.bookUnexamined = true;
-      showDetails();
+      this.showDetails();
     }
-  });
-  setHandler(fillsSignal, (fills) => {
-    state.fillQueue.push(...fills);
-  });
-  setHandler(reconcileSignal, (snapshot) => {
-    state.reconcile = snapshot;
-  });
-  setHandler(haltSignal, (req) => {
+  }
+
+  receiveFills(fills: OurFill[]): void {
+    this.state.fillQueue.push(...fills);
+  }
+
+  receiveReconcile(snapshot: ReconcileSnapshot): void {
+    this.state.reconcile = snapshot;
+  }
+
+  /** The deployment-wide halt (the `halt` signal: schedulers, the global `ballast halt`). */
+  haltAll(req: { reason?: string } | undefined): void {
+    const { state } = this;
     if (!state.halted) log.info("session halted", { reason: req?.reason });
     state.halted = true;
     // The signal is the deployment-wide halt (schedulers, the global `ballast halt`); one window is halted by the Update.
@@ -296,26 +360,101 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
       atMs: state.globalHalt?.atMs ?? Date.now(),
     };
     state.haltPropagated = false;
-    showDetails();
-  });
-  setHandler(resumeSignal, () => {
+    this.showDetails();
+  }
+
+  /** The deployment-wide resume (the `resume` signal). */
+  resumeAll(): void {
+    const { state } = this;
     if (state.halted) log.info("session resumed");
     state.halted = false;
     delete state.globalHalt;
     state.haltPropagated = false;
-    showDetails();
-  });
-  setHandler(positionStatusSignal, (status) => {
+    this.showDetails();
+  }
+
+  positionStatus(status: PositionStatus): void {
+    const { state } = this;
     state.positions[status.positionId] = status;
     // Executing (or done): it is no longer the armed one; the next is armed once it has executed.
     if (status.positionId === state.armedId && !status.armed) delete state.armedId;
-    showDetails();
-  });
-  setHandler(sessionStateQuery, view);
+    this.showDetails();
+  }
+
+  // ------------------------------------------------------------------------ the Updates' methods
+
+  /** The `halt` Update's validator: throws why it refuses. */
+  validateHalt(req: { reason?: unknown } | undefined): void {
+    const why = sessionHaltRefusal(req, { nowMs: Date.now(), endMs: this.market.endMs });
+    if (why) throw new Error(why);
+  }
+
+  /** The `resume` Update's validator: throws why it refuses. */
+  validateResume(): void {
+    const why = sessionResumeRefusal({
+      nowMs: Date.now(),
+      endMs: this.market.endMs,
+      ...(this.state.globalHalt ? { globalHalt: this.state.globalHalt } : {}),
+    });
+    if (why) throw new Error(why);
+  }
+
+  /** Halts this window (the `halt` Update): tells the open positions, cancels the market's open orders. */
+  async haltWindow(req: { reason?: string } | undefined): Promise<SessionHaltResult> {
+    const { state, market } = this;
+    const reason = req?.reason?.trim() || "operator";
+    const alreadyHalted = state.halted;
+    log.info("session halted (this window)", { reason, alreadyHalted });
+    state.halted = true;
+    // This handler tells the positions and cancels the orders itself (to answer with what happened).
+    state.haltPropagated = true;
+    this.showDetails();
+    const { open, told } = await this.tellPositions(true, reason);
+    const result: SessionHaltResult = {
+      sessionId: this.me,
+      slug: market.slug,
+      alreadyHalted,
+      openPositions: open,
+      positionsTold: told,
+    };
+    try {
+      const cancelled = await this.cancelMarketOrders();
+      log.info("open orders cancelled on halt", { cancelled, update: sessionHaltUpdate.name });
+      return { ...result, cancelled };
+    } catch (err) {
+      const cause = (err as { cause?: unknown })?.cause;
+      const cancelError =
+        cause instanceof Error && cause.message
+          ? cause.message
+          : err instanceof Error
+            ? err.message
+            : String(err);
+      log.error("cancelling the market's open orders on halt failed", { err: cancelError });
+      return { ...result, cancelError };
+    }
+  }
+
+  /** Resumes this window (the `resume` Update): tells the open positions. */
+  async resumeWindow(): Promise<SessionResumeResult> {
+    const { state } = this;
+    const wasHalted = state.halted;
+    if (wasHalted) log.info("session resumed (this window)");
+    state.halted = false;
+    state.haltPropagated = true;
+    this.showDetails();
+    const { open, told } = await this.tellPositions(false);
+    return {
+      sessionId: this.me,
+      slug: this.market.slug,
+      wasHalted,
+      openPositions: open,
+      positionsTold: told,
+    };
+  }
 
   /** Tells every open position the halt or the resume; how many there were and how many were reached. */
-  async function tellPositions(halted: boolean, reason?: string): Promise<{ open: number; told: number }> {
-    const ids = openPositions();
+  private async tellPositions(halted: boolean, reason?: string): Promise<{ open: number; told: number }> {
+    const ids = this.openPositions();
     const reached = await Promise.all(
       ids.map((id) =>
         (halted
@@ -329,129 +468,45 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     );
     return { open: ids.length, told: reached.filter(Boolean).length };
   }
+
   /** Cancels every open order of our key in this market (the venue's count). */
-  const cancelMarketOrders = () =>
-    exchange.cancelMarketOrders.executeWithOptions(
-      { summary: `cancel every open order in ${market.slug} (halt)` },
-      [{ market: market.conditionId }],
+  private cancelMarketOrders(): Promise<number> {
+    return exchange.cancelMarketOrders.executeWithOptions(
+      { summary: `cancel every open order in ${this.market.slug} (halt)` },
+      [{ market: this.market.conditionId }],
     );
+  }
 
-  setHandler(
-    sessionHaltUpdate,
-    async (req): Promise<SessionHaltResult> => {
-      const reason = req?.reason?.trim() || "operator";
-      const alreadyHalted = state.halted;
-      log.info("session halted (this window)", { reason, alreadyHalted });
-      state.halted = true;
-      // This handler tells the positions and cancels the orders itself (to answer with what happened).
-      state.haltPropagated = true;
-      showDetails();
-      const { open, told } = await tellPositions(true, reason);
-      const result: SessionHaltResult = {
-        sessionId: me,
+  // ------------------------------------------------------------------------ the main loop's methods
+
+  /** The first things a run does: search attributes (first run), details, the feed, the window's timer. */
+  async start(): Promise<void> {
+    const { market, state } = this;
+    if (state.runs === 0) {
+      upsertSearchAttributes([
+        { key: MarketSlug, value: market.slug },
+        { key: Asset, value: market.asset },
+        { key: Strategy, value: this.strategy.name },
+      ]);
+      log.info("session started", {
         slug: market.slug,
-        alreadyHalted,
-        openPositions: open,
-        positionsTold: told,
-      };
-      try {
-        const cancelled = await cancelMarketOrders();
-        log.info("open orders cancelled on halt", { cancelled, update: sessionHaltUpdate.name });
-        return { ...result, cancelled };
-      } catch (err) {
-        const cause = (err as { cause?: unknown })?.cause;
-        const cancelError =
-          cause instanceof Error && cause.message
-            ? cause.message
-            : err instanceof Error
-              ? err.message
-              : String(err);
-        log.error("cancelling the market's open orders on halt failed", { err: cancelError });
-        return { ...result, cancelError };
-      }
-    },
-    {
-      validator: (req) => {
-        const why = sessionHaltRefusal(req, { nowMs: Date.now(), endMs: market.endMs });
-        if (why) throw new Error(why);
-      },
-    },
-  );
-  setHandler(
-    sessionResumeUpdate,
-    async (): Promise<SessionResumeResult> => {
-      const wasHalted = state.halted;
-      if (wasHalted) log.info("session resumed (this window)");
-      state.halted = false;
-      state.haltPropagated = true;
-      showDetails();
-      const { open, told } = await tellPositions(false);
-      return { sessionId: me, slug: market.slug, wasHalted, openPositions: open, positionsTold: told };
-    },
-    {
-      validator: () => {
-        const why = sessionResumeRefusal({
-          nowMs: Date.now(),
-          endMs: market.endMs,
-          ...(state.globalHalt ? { globalHalt: state.globalHalt } : {}),
-        });
-        if (why) throw new Error(why);
-      },
-    },
-  );
-
-  /** Open positions that hold or may hold orders (an armed one has none: no fills, reconciles or books). */
-  const tradingPositions = () =>
-    Object.values(state.positions)
-      .filter((p) => !p.done && !p.armed)
-      .map((p) => p.positionId);
-  const armedEntry = params.entryPath === "armed";
-  const executing = () => Object.values(state.positions).some((p) => p.executing);
-
-  /** The positions that want books and have not had the newest one, and when each may get it. */
-  function booksOwed(): { positionId: string; dueAtMs: number }[] {
-    const b = state.book;
-    if (!b) return [];
-    return Object.values(state.positions)
-      .filter((p) => p.wantsBooks && !p.done && (state.booksForwarded[p.positionId]?.seq ?? 0) < b.seq)
-      .map((p) => ({
-        positionId: p.positionId,
-        dueAtMs:
-          (state.booksForwarded[p.positionId]?.atMs ?? Number.NEGATIVE_INFINITY) + bookForwardIntervalMs,
-      }));
-  }
-  /** Fire times of the flush timers not fired yet. Timers are never cancelled (see workflows/position.ts). */
-  const flushTimers = new Set<number>();
-  function armFlush(atMs: number): void {
-    if (flushTimers.has(atMs)) return;
-    flushTimers.add(atMs);
-    void sleep(Math.max(1, atMs - Date.now())).then(() => {
-      flushTimers.delete(atMs);
-    });
-  }
-  /** A book is owed to a position and due now, or will be with no timer armed to send it. */
-  const booksDue = () => {
-    const now = Date.now();
-    return booksOwed().some((o) => o.dueAtMs <= now || !flushTimers.has(o.dueAtMs));
-  };
-
-  if (state.runs === 0) {
-    upsertSearchAttributes([
-      { key: MarketSlug, value: market.slug },
-      { key: Asset, value: market.asset },
-      { key: Strategy, value: "arbitrage" },
-    ]);
-    log.info("session started", {
-      slug: market.slug,
-      startMs: market.startMs,
-      endMs: market.endMs,
-      ...(input.halted ? { halted: true, reason: input.halted.reason } : {}),
+        startMs: market.startMs,
+        endMs: market.endMs,
+        ...(this.startedHalted ? { halted: true, reason: this.startedHalted.reason } : {}),
+      });
+    }
+    this.showDetails();
+    if (!state.feedStarted) await this.startFeed();
+    // One timer for the end of the window, never cancelled (see workflows/position.ts).
+    void sleep(Math.max(1, market.endMs - Date.now())).then(() => {
+      this.ended = true;
     });
   }
 
-  showDetails();
-
-  if (!state.feedStarted) {
+  private async startFeed(): Promise<void> {
+    const { market } = this;
+    // Armed entry: the feed detects on every book and triggers the armed position itself.
+    const detection = this.strategy.feedDetection();
     try {
       await startChild(marketFeed, {
         workflowId: workflowIds.feed(market.slug),
@@ -459,18 +514,9 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
         args: [
           {
             market,
-            sessionWorkflowId: me,
-            taskQueue: params.streamingTaskQueue,
-            // Armed entry: the feed detects on every book and triggers the armed position itself.
-            ...(armedEntry
-              ? {
-                  detection: {
-                    minSpread: params.minSpread,
-                    budgetPerTrade: params.budgetPerTrade,
-                    rebalanceFreezeMs: params.rebalanceFreezeMs,
-                  },
-                }
-              : {}),
+            sessionWorkflowId: this.me,
+            taskQueue: this.params.streamingTaskQueue,
+            ...(detection ? { detection } : {}),
           },
         ],
         parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -479,25 +525,183 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     } catch (err) {
       if (!(err instanceof Error && err.name === "WorkflowExecutionAlreadyStartedError")) throw err;
     }
-    state.feedStarted = true;
+    this.state.feedStarted = true;
   }
 
-  async function forwardBooks(): Promise<void> {
+  /** Something for the loop to do (the main loop's condition). */
+  hasWork(): boolean {
+    const { state } = this;
+    return (
+      this.ended ||
+      state.bookUnexamined ||
+      state.fillQueue.length > 0 ||
+      state.reconcile !== undefined ||
+      !state.haltPropagated ||
+      (this.trailingFlush && this.booksDue()) ||
+      this.armDue()
+    );
+  }
+
+  /** One pass of the loop: the strategy's entry (a new book, or arming), the details, the forwarding. */
+  async step(): Promise<void> {
+    const { state } = this;
+    const snapshot = state.bookUnexamined ? state.book : undefined;
+    state.bookUnexamined = false;
+    if (this.strategy.entry === "armed") {
+      if (this.armDue()) await this.arm();
+    } else if (snapshot) await this.examineBook(snapshot);
+    this.showDetails();
+    await this.forward();
+  }
+
+  /** The history is long enough to continue as new: its length, else undefined. */
+  continueAsNewDue(): number | undefined {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength > this.params.historyEventLimit
+      ? info.historyLength
+      : undefined;
+  }
+
+  /** The next run's input: the whole state (call once every handler has finished). */
+  nextRun(): SessionInput {
+    this.state.runs += 1;
+    return { market: this.market, params: this.params, state: this.state };
+  }
+
+  // ------------------------------------------------------------------------ entries (the strategy's)
+
+  /** Armed entry: one position started ahead of need whenever none is armed or executing. */
+  private armDue(): boolean {
+    return this.strategy.entry === "armed" && this.strategy.armDue(this.facts(Date.now()));
+  }
+
+  private async arm(): Promise<void> {
+    const { market, state } = this;
+    state.positionsStarted += 1;
+    const positionId = workflowIds.position(market.slug, state.positionsStarted);
+    state.positions[positionId] = {
+      positionId,
+      executing: false,
+      wantsBooks: false,
+      done: false,
+      armed: true,
+    };
+    state.armedId = positionId;
+    await startChild(position, {
+      workflowId: positionId,
+      args: [
+        {
+          positionId,
+          sessionWorkflowId: this.me,
+          market,
+          params: this.params.arbitrage,
+          armed: { halted: state.halted },
+        },
+      ],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      staticSummary: `${market.asset} arbitrage, armed: executes the first arbitrage the streaming worker sees on ${market.slug}`,
+      typedSearchAttributes: [
+        { key: MarketSlug, value: market.slug },
+        { key: Asset, value: market.asset },
+        { key: Strategy, value: this.strategy.name },
+      ],
+    });
+  }
+
+  /** A new book: the strategy says whether to start a position on it, and the session starts it. */
+  private async examineBook(snapshot: MarketBookSnapshot): Promise<void> {
+    const { market, state } = this;
+    const now = Date.now();
+    const entry = this.strategy.onBook(this.facts(now), snapshot);
+    if (!entry) return;
+    const { opportunity } = entry;
+    state.positionsStarted += 1;
+    const positionId = workflowIds.position(market.slug, state.positionsStarted);
+    state.positions[positionId] = { positionId, executing: true, wantsBooks: false, done: false };
+    // The position starts with this book: it is not owed it again (and the interval does not apply yet).
+    if (this.trailingFlush) state.booksForwarded[positionId] = { atMs: 0, seq: snapshot.seq };
+    await startChild(position, {
+      workflowId: positionId,
+      args: [
+        {
+          positionId,
+          sessionWorkflowId: this.me,
+          market,
+          opportunity,
+          book: snapshot,
+          detectedAtMs: now,
+          params: this.params.arbitrage,
+        },
+      ],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      staticSummary: positionSummary(market.asset, opportunity),
+      // Money nested in an object: the payload converter writes it as decimal text ("0.020000"), as the
+      // Web UI then shows it (a memo's top-level fields are converted without their names: micros).
+      memo: {
+        detectedAtMs: now,
+        opportunity: {
+          spread: opportunity.spread,
+          pairCost: opportunity.pairCost,
+          expectedProfit: opportunity.expectedProfit,
+        },
+      },
+      typedSearchAttributes: [
+        { key: MarketSlug, value: market.slug },
+        { key: Asset, value: market.asset },
+        { key: Strategy, value: this.strategy.name },
+      ],
+    });
+  }
+
+  // ------------------------------------------------------------------------ forwarding
+
+  /** The positions that want books and have not had the newest one, and when each may get it. */
+  private booksOwed(): { positionId: string; dueAtMs: number }[] {
+    const { state } = this;
+    const b = state.book;
+    if (!b) return [];
+    return Object.values(state.positions)
+      .filter((p) => p.wantsBooks && !p.done && (state.booksForwarded[p.positionId]?.seq ?? 0) < b.seq)
+      .map((p) => ({
+        positionId: p.positionId,
+        dueAtMs:
+          (state.booksForwarded[p.positionId]?.atMs ?? Number.NEGATIVE_INFINITY) + this.bookForwardIntervalMs,
+      }));
+  }
+
+  private armFlush(atMs: number): void {
+    if (this.flushTimers.has(atMs)) return;
+    this.flushTimers.add(atMs);
+    void sleep(Math.max(1, atMs - Date.now())).then(() => {
+      this.flushTimers.delete(atMs);
+    });
+  }
+
+  /** A book is owed to a position and due now, or will be with no timer armed to send it. */
+  private booksDue(): boolean {
+    const now = Date.now();
+    return this.booksOwed().some((o) => o.dueAtMs <= now || !this.flushTimers.has(o.dueAtMs));
+  }
+
+  private async forwardBooks(): Promise<void> {
+    const { state } = this;
     const snapshot = state.book;
     if (!snapshot) return;
     const now = Date.now();
     let due: string[];
-    if (trailingFlush) {
-      const owed = booksOwed();
+    if (this.trailingFlush) {
+      const owed = this.booksOwed();
       due = owed.filter((o) => o.dueAtMs <= now).map((o) => o.positionId);
-      for (const o of owed) if (o.dueAtMs > now) armFlush(o.dueAtMs);
+      for (const o of owed) if (o.dueAtMs > now) this.armFlush(o.dueAtMs);
     } else {
       due = Object.values(state.positions)
         .filter(
           (p) =>
             p.wantsBooks &&
             !p.done &&
-            now - (state.booksForwarded[p.positionId]?.atMs ?? 0) >= bookForwardIntervalMs,
+            now - (state.booksForwarded[p.positionId]?.atMs ?? 0) >= this.bookForwardIntervalMs,
         )
         .map((p) => p.positionId);
     }
@@ -511,11 +715,13 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     );
   }
 
-  async function forward(): Promise<void> {
-    const open = armedEntry ? tradingPositions() : openPositions();
+  /** Fills, reconciles, a halt or resume, and books to the positions. */
+  private async forward(): Promise<void> {
+    const { state } = this;
+    const open = this.strategy.entry === "armed" ? this.tradingPositions() : this.openPositions();
     if (state.fillQueue.length > 0) {
       const fills = state.fillQueue.splice(0);
-      const batches: [string, OurFill[]][] = routesFillsByOwner
+      const batches: [string, OurFill[]][] = this.routesFillsByOwner
         ? fillsByOwner(fills, open, state.positions)
         : open.map((id) => [id, fills]);
       await Promise.all(
@@ -542,136 +748,50 @@ export async function marketSession(input: SessionInput): Promise<{ positionsSta
     }
     if (!state.haltPropagated) {
       state.haltPropagated = true;
-      await tellPositions(state.halted);
+      await this.tellPositions(state.halted);
       // Read again: a resume that arrived meanwhile is propagated on the next pass (as ever).
       if (state.halted) {
-        const cancelled = await cancelMarketOrders();
+        const cancelled = await this.cancelMarketOrders();
         log.info("open orders cancelled on halt", { cancelled, signal: haltSignal.name });
       }
     }
-    await forwardBooks();
+    await this.forwardBooks();
   }
+}
 
-  /** Armed entry: one position started ahead of need whenever none is armed or executing. */
-  const armDue = () =>
-    armedEntry &&
-    state.armedId === undefined &&
-    !executing() &&
-    state.positionsStarted < params.maxPositionsPerWindow &&
-    Date.now() < market.endMs - params.rebalanceFreezeMs;
-
-  async function arm(): Promise<void> {
-    state.positionsStarted += 1;
-    const positionId = workflowIds.position(market.slug, state.positionsStarted);
-    state.positions[positionId] = {
-      positionId,
-      executing: false,
-      wantsBooks: false,
-      done: false,
-      armed: true,
-    };
-    state.armedId = positionId;
-    await startChild(position, {
-      workflowId: positionId,
-      args: [{ positionId, sessionWorkflowId: me, market, params, armed: { halted: state.halted } }],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      staticSummary: `${market.asset} arbitrage, armed: executes the first arbitrage the streaming worker sees on ${market.slug}`,
-      typedSearchAttributes: [
-        { key: MarketSlug, value: market.slug },
-        { key: Asset, value: market.asset },
-        { key: Strategy, value: "arbitrage" },
-      ],
-    });
-  }
-
-  async function maybeOpenPosition(snapshot: MarketBookSnapshot): Promise<void> {
-    const now = Date.now();
-    if (state.halted || executing()) return;
-    if (now < market.startMs || now >= market.endMs - params.rebalanceFreezeMs) return;
-    if (state.positionsStarted >= params.maxPositionsPerWindow) return;
-    const opportunity = detectOpportunity(
-      snapshot,
-      { ...rules, tickSize: snapshot.tickSize || rules.tickSize },
-      params,
-    );
-    if (!opportunity) return;
-    state.positionsStarted += 1;
-    const positionId = workflowIds.position(market.slug, state.positionsStarted);
-    state.positions[positionId] = { positionId, executing: true, wantsBooks: false, done: false };
-    // The position starts with this book: it is not owed it again (and the interval does not apply yet).
-    if (trailingFlush) state.booksForwarded[positionId] = { atMs: 0, seq: snapshot.seq };
-    await startChild(position, {
-      workflowId: positionId,
-      args: [
-        {
-          positionId,
-          sessionWorkflowId: me,
-          market,
-          opportunity,
-          book: snapshot,
-          detectedAtMs: now,
-          params,
-        },
-      ],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      staticSummary: positionSummary(market.asset, opportunity),
-      // Money nested in an object: the payload converter writes it as decimal text ("0.020000"), as the
-      // Web UI then shows it (a memo's top-level fields are converted without their names: micros).
-      memo: {
-        detectedAtMs: now,
-        opportunity: {
-          spread: opportunity.spread,
-          pairCost: opportunity.pairCost,
-          expectedProfit: opportunity.expectedProfit,
-        },
-      },
-      typedSearchAttributes: [
-        { key: MarketSlug, value: market.slug },
-        { key: Asset, value: market.asset },
-        { key: Strategy, value: "arbitrage" },
-      ],
-    });
-  }
-
-  // One timer for the end of the window, never cancelled (see workflows/position.ts).
-  void sleep(Math.max(1, market.endMs - Date.now())).then(() => {
-    ended = true;
+export async function marketSession(input: SessionInput): Promise<{ positionsStarted: number }> {
+  const session = new MarketSession(input);
+  setHandler(marketBookSignal, (b) => session.receiveBook(b));
+  setHandler(fillsSignal, (fills) => session.receiveFills(fills));
+  setHandler(reconcileSignal, (snapshot) => session.receiveReconcile(snapshot));
+  setHandler(haltSignal, (req) => session.haltAll(req));
+  setHandler(resumeSignal, () => session.resumeAll());
+  setHandler(positionStatusSignal, (status) => session.positionStatus(status));
+  setHandler(sessionStateQuery, () => session.view());
+  setHandler(sessionHaltUpdate, (req) => session.haltWindow(req), {
+    validator: (req) => session.validateHalt(req),
   });
-  while (!ended) {
-    await condition(
-      () =>
-        ended ||
-        state.bookUnexamined ||
-        state.fillQueue.length > 0 ||
-        state.reconcile !== undefined ||
-        !state.haltPropagated ||
-        (trailingFlush && booksDue()) ||
-        armDue(),
-    );
-    const snapshot = state.bookUnexamined ? state.book : undefined;
-    state.bookUnexamined = false;
-    if (armedEntry) {
-      if (armDue()) await arm();
-    } else if (snapshot) await maybeOpenPosition(snapshot);
-    showDetails();
-    await forward();
+  setHandler(sessionResumeUpdate, () => session.resumeWindow(), {
+    validator: () => session.validateResume(),
+  });
 
-    const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > params.historyEventLimit) {
-      log.info("continuing as new", { historyLength: info.historyLength });
+  await session.start();
+  while (!session.ended) {
+    await condition(() => session.hasWork());
+    await session.step();
+    const historyLength = session.continueAsNewDue();
+    if (historyLength !== undefined) {
+      log.info("continuing as new", { historyLength });
       // Handlers only mutate the state (none awaits), but wait for them as the pattern requires:
       // then the whole state, with whatever arrived meanwhile, goes to the next run.
       await condition(allHandlersFinished);
-      state.runs += 1;
-      await continueAsNew<typeof marketSession>({ market, params, state });
+      await continueAsNew<typeof marketSession>(session.nextRun());
     }
   }
-  if (!market.slug) throw ApplicationFailure.nonRetryable("market without a slug");
+  if (!session.market.slug) throw ApplicationFailure.nonRetryable("market without a slug");
   // A halt or resume Update under way finishes (and answers) before the session ends.
   if (!allHandlersFinished()) await condition(allHandlersFinished);
-  showDetails();
-  log.info("session ended", { positionsStarted: state.positionsStarted });
-  return { positionsStarted: state.positionsStarted };
+  session.showDetails();
+  log.info("session ended", { positionsStarted: session.state.positionsStarted });
+  return { positionsStarted: session.state.positionsStarted };
 }

@@ -14,14 +14,19 @@ import type { Config } from "../config/schema";
 import { ENV_VARS } from "../config/schema";
 import type { Logger } from "../log";
 import { workflowIds } from "../session/messages";
-import { sessionParams } from "../session/params";
+import {
+  type FlatSessionParams,
+  type SessionParams,
+  sessionParams,
+  sessionParamsOf,
+} from "../session/params";
 import { connectClient } from "../temporal/client";
 
 /** What a scheduler is started with (workflows/scheduler.ts SchedulerInput, without its carried state). */
 export interface SchedulerSettings {
   asset: string;
   windowMs: number;
-  params: Record<string, unknown>;
+  params: SessionParams;
 }
 
 /** Starts the deployment's control workflow unless it runs; returns its id. */
@@ -57,11 +62,26 @@ export async function runningInput(client: Client, workflowId: string): Promise<
   return payload ? client.options.loadedDataConverter.payloadConverter.fromPayload(payload) : null;
 }
 
+/** The variable of each setting, by its name in {@link settingsOf}. */
 const PARAM_ENV = new Map(
   Object.entries(ENV_VARS)
-    .filter(([, path]) => path[0] === "arbitrage")
-    .map(([env, path]) => [path[1], env]),
+    .filter(([, path]) => path[0] === "arbitrage" || path[0] === "quoting")
+    .map(([env, path]) => [path[0] === "arbitrage" ? path[1] : `quoting.${path[1]}`, env]),
 );
+
+/**
+ * Session parameters of either shape as one flat record of settings: the arbitrage section's by their
+ * own names (as in the flat shape, so a scheduler running with that shape compares equal to the same
+ * settings in today's), the quoting section's as `quoting.<name>`, the session's own by their names.
+ */
+function settingsOf(params: SessionParams | FlatSessionParams): Record<string, unknown> {
+  const { arbitrage, quoting, ...own } = sessionParamsOf(params);
+  return {
+    ...arbitrage,
+    ...Object.fromEntries(Object.entries(quoting ?? {}).map(([k, v]) => [`quoting.${k}`, v])),
+    ...own,
+  };
+}
 
 /** What differs between a running scheduler's settings and the wanted ones, one phrase each. */
 export function settingsChanges(running: unknown, wanted: SchedulerSettings): string[] {
@@ -70,11 +90,12 @@ export function settingsChanges(running: unknown, wanted: SchedulerSettings): st
     return ["settings unreadable"];
   const changes: string[] = [];
   if (was.windowMs !== wanted.windowMs) changes.push(`window ${was.windowMs} ms → ${wanted.windowMs} ms`);
-  const before = was.params as Record<string, unknown>;
-  const keys = [...new Set([...Object.keys(before), ...Object.keys(wanted.params)])].sort();
+  const before = settingsOf(was.params as SessionParams | FlatSessionParams);
+  const after = settingsOf(wanted.params);
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
   for (const key of keys) {
     const a = JSON.stringify(before[key]);
-    const b = JSON.stringify(wanted.params[key]);
+    const b = JSON.stringify(after[key]);
     if (a === b) continue;
     const env = PARAM_ENV.get(key);
     changes.push(`${key}${env ? ` (${env})` : ""} ${a ?? "unset"} → ${b ?? "unset"}`);

@@ -46,8 +46,10 @@ import { formatMicros, type Micros, parseMicros } from "../money";
  *   sizeMatched (also OrderReadBack), minOrderSize;
  * - Opportunity (src/strategy/arbitrage/opportunity.ts): upLimitPrice … downNetShares, and `shares`
  *   (positions started before the legs could differ);
- * - ArbitrageParams / SessionParams / FeedDetection: minSpread, budgetPerTrade, maxPositionCost,
- *   minRebalanceProfitPerShare (not rebalanceThreshold: a plain ratio);
+ * - ArbitrageParams (also SessionParams.arbitrage) / FeedDetection: minSpread, budgetPerTrade,
+ *   maxPositionCost, minRebalanceProfitPerShare (not rebalanceThreshold: a plain ratio);
+ * - QuotingParams (SessionParams.quoting, src/strategy/quoting/params.ts): maxLiabilityPerMarket,
+ *   maxTotalLiability, maxDrawdownPerMarket, maxDrawdownGlobal, orderSize;
  * - ExecuteResult, PositionView (not hedgeRatio: a float ratio; not orders, openOrders, bufferedFills,
  *   rebalanceTrades: counts), PositionResult;
  * - the database activities' records (src/db/positions.ts): PositionRecord, TelemetryRecord (its
@@ -76,7 +78,11 @@ export const MONEY_FIELDS: readonly string[] = [
   "initialNoShares",
   "initialYesShares",
   "maxCost",
+  "maxDrawdownGlobal",
+  "maxDrawdownPerMarket",
+  "maxLiabilityPerMarket",
   "maxPositionCost",
+  "maxTotalLiability",
   "minOrderSize",
   "minRebalanceProfitPerShare",
   "minSpread",
@@ -86,6 +92,7 @@ export const MONEY_FIELDS: readonly string[] = [
   "opportunityNoPrice",
   "opportunitySpread",
   "opportunityYesPrice",
+  "orderSize",
   "pairCost",
   "pairs",
   "payout",

@@ -69,7 +69,7 @@ it("restarts a scheduler whose settings changed (window, MIN_SPREAD), says what 
   expect(await runningInput(env.client, btc)).toMatchObject({
     asset: "BTC",
     windowMs: 300_000,
-    params: { minSpread: 30_000 },
+    params: { arbitrage: { minSpread: 30_000 } },
   });
   const defaults = loadConfig({ env: {} }).arbitrage;
   const expectedChanges = [

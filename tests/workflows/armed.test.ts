@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 const params = (taskQueue: string) => ({
-  ...loadConfig({ env: { ARB_ENTRY_PATH: "armed" } }).arbitrage,
+  arbitrage: loadConfig({ env: { ARB_ENTRY_PATH: "armed" } }).arbitrage,
   historyEventLimit: 8_000,
   streamingTaskQueue: taskQueue,
 });
@@ -221,7 +221,7 @@ it("an armed position never triggered ends UNUSED at the end of trading time, wi
           positionId: "armed-unused-1",
           sessionWorkflowId: "session-that-does-not-exist",
           market: { ...MARKET, startMs: now, endMs: now + 5 * 60_000 },
-          params: params(taskQueue),
+          params: params(taskQueue).arbitrage,
           armed: { halted: false },
         },
       ],

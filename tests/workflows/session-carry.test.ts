@@ -153,9 +153,11 @@ async function withSession(
   await worker.runUntil(async () => {
     const now = Date.now();
     const params = {
-      ...loadConfig({ env: {} }).arbitrage,
-      // Positions may open until the end of the (short) window.
-      rebalanceFreezeMs: 0,
+      arbitrage: {
+        ...loadConfig({ env: {} }).arbitrage,
+        // Positions may open until the end of the (short) window.
+        rebalanceFreezeMs: 0,
+      },
       // Every pass of the loop ends in continue-as-new.
       historyEventLimit: 1,
       streamingTaskQueue: taskQueue,

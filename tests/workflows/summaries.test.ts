@@ -279,7 +279,7 @@ it("a scheduler that finds no control workflow starts it with its summary", asyn
           asset: "ETH",
           windowMs: WINDOW_MS,
           params: {
-            ...loadConfig({ env: {} }).arbitrage,
+            arbitrage: loadConfig({ env: {} }).arbitrage,
             historyEventLimit: 8_000,
             streamingTaskQueue: taskQueue,
           },
