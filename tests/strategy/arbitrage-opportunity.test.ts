@@ -230,7 +230,10 @@ describe("sandbox safety of src/strategy/arbitrage", () => {
     "%s imports only money, fees, the venue's pure rules, message types and siblings",
     (file) => {
       const src = readFileSync(path.join(dir, file), "utf8");
-      const specifiers = [...src.matchAll(/from\s+"([^"]+)"/g)].map((x) => x[1]);
+      // Type-only imports (`import type … from`) are erased when compiled: they load nothing in the sandbox.
+      const specifiers = [...src.matchAll(/(import|export)\s+(type\s+)?[^;]*?from\s+"([^"]+)"/g)]
+        .filter((x) => !x[2])
+        .map((x) => x[3]);
       for (const s of specifiers) {
         expect(PURE.includes(s!) || s!.startsWith("./")).toBe(true);
       }
@@ -253,7 +256,10 @@ describe("sandbox safety of src/strategy/arbitrage", () => {
     "protocol/%s imports only money, the vocabulary and (as types) messages and events",
     (file) => {
       const src = readFileSync(path.resolve(__dirname, "../../src/protocol", file), "utf8");
-      const specifiers = [...src.matchAll(/from\s+"([^"]+)"/g)].map((x) => x[1]);
+      // Type-only imports (`import type … from`) are erased when compiled: they load nothing in the sandbox.
+      const specifiers = [...src.matchAll(/(import|export)\s+(type\s+)?[^;]*?from\s+"([^"]+)"/g)]
+        .filter((x) => !x[2])
+        .map((x) => x[3]);
       for (const s of specifiers) {
         expect(["../money", "./vocabulary", "../session/messages", "./user"]).toContain(s);
       }
