@@ -3,7 +3,8 @@
  * each guarded folder, importing what that folder may not, must each fail Biome, while the imports a folder
  * may use pass. Deleting or mistyping a rule (a pattern that stops matching relative paths) fails here.
  *
- * - activities/, src/strategy/, src/polymarket/, workers/: never the simulator (src/venue), by any path;
+ * - activities/, src/strategy/, src/polymarket/, src/streaming/, src/quoting/, workers/: never the simulator
+ *   (src/venue), by any path;
  * - workflows/: no `pg`, no `node:*`, no database (src/db), no simulator, no metrics (src/metrics, prom-client).
  */
 import { spawnSync } from "node:child_process";
@@ -32,6 +33,8 @@ const PROBES: Probe[] = [
   { dir: "activities/streaming", source: 'import { ASSETS } from "../../src/venue";', banned: true },
   { dir: "src/strategy/arbitrage", source: 'import type { Side } from "../../venue/types";', banned: true },
   { dir: "src/polymarket", source: 'import { ASSETS } from "../venue/markets";', banned: true },
+  { dir: "src/streaming", source: 'import { ASSETS } from "../venue/markets";', banned: true },
+  { dir: "src/quoting", source: 'import type { VenueMarket } from "../venue/types";', banned: true },
   { dir: "workers", source: 'import { ASSETS } from "../src/venue/markets";', banned: true },
   { dir: "workflows", source: 'import { readFileSync } from "node:fs";', banned: true },
   { dir: "workflows", source: 'import { Pool } from "pg";', banned: true },

@@ -85,6 +85,11 @@ export interface MarketDataConsumer {
    * been missed before, so a consumer that needs every fill reconciles over REST.
    */
   onUserOpen?(): void;
+  /**
+   * The user channel's connection closed (the channel client reconnects by itself; `onUserOpen` follows
+   * when it is back). Until then our orders' events and fills are not seen: a quoter halts and cancels.
+   */
+  onUserClose?(): void;
 }
 
 /** Per kind of bad event, this many are logged at warn; the rest at debug. */
@@ -145,6 +150,15 @@ export class MarketDataStream {
     this.user.on("frame", (text, receivedAtMs) => this.onUserFrame(text, receivedAtMs));
     this.user.on("open", () => {
       for (const consumer of this.consumers) this.notifyUserOpen(consumer);
+    });
+    this.user.on("close", () => {
+      for (const consumer of [...this.consumers]) {
+        try {
+          consumer.onUserClose?.();
+        } catch (error) {
+          this.consumerThrew(consumer, "the user channel's closing", error);
+        }
+      }
     });
   }
 

@@ -100,6 +100,11 @@ class RecordingConsumer implements MarketDataConsumer {
   onUserOpen(): void {
     this.userOpens += 1;
   }
+
+  userCloses = 0;
+  onUserClose(): void {
+    this.userCloses += 1;
+  }
 }
 
 const FAST_CHANNELS = { backoff: { baseMs: 20, capMs: 200 }, closeTimeoutMs: 500 };
@@ -185,6 +190,19 @@ describe("market data shared in one process, against the venue simulator", () =>
 
   afterAll(async () => {
     await venue?.close();
+  });
+
+  it("tells every consumer when the user channel closes, and again when it is back", async () => {
+    const a = new RecordingConsumer("a", ref);
+    const b = new RecordingConsumer("b", ref);
+    acquire(a);
+    acquire(b);
+    await waitFor(() => a.userOpens >= 1 && b.userOpens >= 1, "the user channel open");
+    const opens = a.userOpens;
+    const dropped = await fetch(`${venue.urls.admin}/drop-connections`, { method: "POST" });
+    expect(dropped.ok).toBe(true);
+    await waitFor(() => a.userCloses === 1 && b.userCloses === 1, "both told of the close");
+    await waitFor(() => a.userOpens > opens && b.userOpens > opens, "both told it is back");
   });
 
   it("two consumers of one market share ONE market connection and see the same book sequence", async () => {
