@@ -86,11 +86,12 @@ const ConfigFields = z.object({
       /** New positions per market window at most (not in the seed: a budget guard). */
       maxPositionsPerWindow: int().pipe(z.number().min(0)).default(5),
       /**
-       * How an opportunity becomes orders. child: the session detects it on a signalled book and starts
-       * a position child. armed: the session keeps one position started ahead of need, the streaming
-       * worker detects on every book and sends that position an `execute` Update (README, "The hot path").
+       * How an opportunity becomes orders. armed (the default): the session keeps one position started
+       * ahead of need, the streaming worker detects on every book and sends that position an `execute`
+       * Update (README, "The hot path"). child: the session detects it on a signalled book and starts a
+       * position child (four trips through the server's queues: slower).
        */
-      entryPath: z.enum(["child", "armed"], { error: "must be child or armed" }).default("child"),
+      entryPath: z.enum(["child", "armed"], { error: "must be child or armed" }).default("armed"),
     })
     .prefault({}),
   /** Active two-sided quoting for maker rebates (seed 004). */

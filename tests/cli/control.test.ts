@@ -126,7 +126,11 @@ it("halts all trading until resume: reports the orders cancelled at the venue, s
   const slug = "btc-updown-15m-cli";
   await worker.runUntil(async () => {
     const now = Date.now();
-    const params = { ...loadConfig({ env: {} }).arbitrage, historyEventLimit: 8_000, streamingTaskQueue: q };
+    const params = {
+      ...loadConfig({ env: { ARB_ENTRY_PATH: "child" } }).arbitrage,
+      historyEventLimit: 8_000,
+      streamingTaskQueue: q,
+    };
     const session = await env.client.workflow.start(marketSession, {
       taskQueue: q,
       workflowId: workflowIds.session(slug),
@@ -232,7 +236,7 @@ it("halt --slug, resume --slug and rebalance print what their Update did; a refu
   await worker.runUntil(async () => {
     const now = Date.now();
     const params = {
-      ...loadConfig({ env: {} }).arbitrage,
+      ...loadConfig({ env: { ARB_ENTRY_PATH: "child" } }).arbitrage,
       budgetPerTrade: 20_000_000,
       // No periodic check meanwhile: the position's history moves only when told something.
       rebalanceCheckIntervalMs: 10 * 60_000,

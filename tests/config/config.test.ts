@@ -32,7 +32,7 @@ describe("configuration", () => {
       allowPartialRebalance: true,
       maxRebalanceTrades: 5,
       maxPositionsPerWindow: 5,
-      entryPath: "child",
+      entryPath: "armed",
     });
     expect(c.quoting).toMatchObject({
       quoteOffsetTicks: 0,

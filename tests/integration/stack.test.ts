@@ -69,10 +69,10 @@ describe("the whole stack on the simulator", () => {
   let venue: RunningVenue;
   let config: Config;
   const workers: ChildProcess[] = [];
-  /** ARB_ENTRY_PATH from the environment, to run the whole story through the other entry path. */
-  const ENTRY_PATH: Record<string, string> = process.env.ARB_ENTRY_PATH
-    ? { ARB_ENTRY_PATH: process.env.ARB_ENTRY_PATH }
-    : {};
+  /** ARB_ENTRY_PATH from the environment (the configuration's default, armed, without it), to run the whole story through the other entry path. */
+  const ENTRY_PATH: Record<string, string> = {
+    ARB_ENTRY_PATH: process.env.ARB_ENTRY_PATH ?? loadConfig({ env: {} }).arbitrage.entryPath,
+  };
   const ourKey = Wallet.createRandom().privateKey;
   const ourAddress = new Wallet(ourKey).address.toLowerCase();
 
@@ -415,21 +415,16 @@ describe("the whole stack on the simulator", () => {
       const dir = path.join(PROJECT_ROOT, "tests", "fixtures", "histories");
       mkdirSync(dir, { recursive: true });
       // The Temporal CLI's JSON export: the format Worker.runReplayHistory reads back.
-      // Through the armed entry path: its position, session and feed as `*-armed.json` (the rest is the same).
+      // Through the armed entry path (the default) as `*-armed.json`, through the child path without the suffix.
       const armed = ENTRY_PATH.ARB_ENTRY_PATH === "armed";
-      for (const [name, id] of armed
-        ? [
-            ["position-armed", positionId],
-            ["session-armed", sessionId],
-            ["feed-armed", workflowIds.feed(market.slug)],
-          ]
-        : [
-            ["position", positionId],
-            ["session", sessionId],
-            ["feed", workflowIds.feed(market.slug)],
-            ["scheduler", workflowIds.scheduler("BTC")],
-            ["control", workflowIds.control(config.temporal.taskQueue)],
-          ]) {
+      const suffix = armed ? "-armed" : "";
+      for (const [name, id] of [
+        [`position${suffix}`, positionId],
+        [`session${suffix}`, sessionId],
+        [`feed${suffix}`, workflowIds.feed(market.slug)],
+        [`scheduler${suffix}`, workflowIds.scheduler("BTC")],
+        [`control${suffix}`, workflowIds.control(config.temporal.taskQueue)],
+      ]) {
         const shown = spawnSync(
           temporalCliPath(),
           ["workflow", "show", "--address", env.address, "--workflow-id", id as string, "--output", "json"],

@@ -74,7 +74,8 @@ async function historyLength(workflowId: string): Promise<number> {
 }
 
 it("ARB_ENTRY_PATH is validated by the config", () => {
-  expect(loadConfig({ env: {} }).arbitrage.entryPath).toBe("child");
+  expect(loadConfig({ env: {} }).arbitrage.entryPath).toBe("armed");
+  expect(loadConfig({ env: { ARB_ENTRY_PATH: "child" } }).arbitrage.entryPath).toBe("child");
   expect(loadConfig({ env: { ARB_ENTRY_PATH: "armed" } }).arbitrage.entryPath).toBe("armed");
   expect(() => loadConfig({ env: { ARB_ENTRY_PATH: "eager" } })).toThrow(/ARB_ENTRY_PATH/);
 });

@@ -63,7 +63,11 @@ function discoverWindows(prefix: string) {
 }
 
 function params(streamingTaskQueue: string) {
-  return { ...loadConfig({ env: {} }).arbitrage, historyEventLimit: 8_000, streamingTaskQueue };
+  return {
+    ...loadConfig({ env: { ARB_ENTRY_PATH: "child" } }).arbitrage,
+    historyEventLimit: 8_000,
+    streamingTaskQueue,
+  };
 }
 
 /**

@@ -149,7 +149,7 @@ async function worker(taskQueue: string, venue: MockVenue, cancelled = 0): Promi
 async function startSession(taskQueue: string, slug: string) {
   const now = Date.now();
   const params = {
-    ...loadConfig({ env: {} }).arbitrage,
+    ...loadConfig({ env: { ARB_ENTRY_PATH: "child" } }).arbitrage,
     historyEventLimit: 8_000,
     streamingTaskQueue: taskQueue,
   };
@@ -300,7 +300,7 @@ it("rebalanceNow Update: refused (no history) while halted or balanced; answers 
   // A $20 budget: the gap of a 60% fill is then above the venue's 5-share minimum order. Only the
   // Update makes it evaluate: the periodic check is far away.
   const params = {
-    ...loadConfig({ env: {} }).arbitrage,
+    ...loadConfig({ env: { ARB_ENTRY_PATH: "child" } }).arbitrage,
     budgetPerTrade: 20_000_000,
     rebalanceCheckIntervalMs: 10 * MINUTE,
   };
@@ -370,7 +370,11 @@ it("rebalanceNow Update: says why it sent nothing when a rule holds it, and is r
   venue.setScript((_req, k) => (k === 3 ? { kind: "hold" } : undefined));
   const taskQueue = "updates-rebalance-rules";
   const now = Date.now();
-  const params = { ...loadConfig({ env: {} }).arbitrage, budgetPerTrade: 20_000_000, maxRebalanceTrades: 0 };
+  const params = {
+    ...loadConfig({ env: { ARB_ENTRY_PATH: "child" } }).arbitrage,
+    budgetPerTrade: 20_000_000,
+    maxRebalanceTrades: 0,
+  };
   const rules = { tickSize: 10_000, minOrderSize: MARKET.minOrderSize, feeRate: 70_000, feeExponent: 1 };
   const opening = ARBITRAGE(1);
   const at = (positionId: string): PositionInput => ({

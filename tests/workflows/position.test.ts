@@ -24,7 +24,7 @@ import { timeSkipping, workflowBundlePath } from "../helpers/temporal";
 import { MARKET, MockVenue, snapshot, top, u } from "./harness";
 
 // A $20 budget: the gap of a 60% fill is then above the venue's 5-share minimum order.
-const PARAMS = { ...loadConfig({ env: {} }).arbitrage, budgetPerTrade: 20_000_000 };
+const PARAMS = { ...loadConfig({ env: { ARB_ENTRY_PATH: "child" } }).arbitrage, budgetPerTrade: 20_000_000 };
 const MINUTE = 60_000;
 
 let env: TestWorkflowEnvironment;

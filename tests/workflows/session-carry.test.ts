@@ -154,7 +154,7 @@ async function withSession(
     const now = Date.now();
     const params = {
       arbitrage: {
-        ...loadConfig({ env: {} }).arbitrage,
+        ...loadConfig({ env: { ARB_ENTRY_PATH: "child" } }).arbitrage,
         // Positions may open until the end of the (short) window.
         rebalanceFreezeMs: 0,
       },

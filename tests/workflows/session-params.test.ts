@@ -21,7 +21,7 @@ import { DEFAULT_QUOTING_PARAMS } from "../../src/strategy/quoting/params";
 import { payloadConverter } from "../../src/temporal/payload-converter";
 import { MARKET as MARKET_RULES, snapshot, top } from "./harness";
 
-const arbitrage = loadConfig({ env: {} }).arbitrage;
+const arbitrage = loadConfig({ env: { ARB_ENTRY_PATH: "child" } }).arbitrage;
 const armedArbitrage = loadConfig({ env: { ARB_ENTRY_PATH: "armed" } }).arbitrage;
 const flat: FlatSessionParams = { ...arbitrage, historyEventLimit: 8_000, streamingTaskQueue: "q-streaming" };
 const nested: SessionParams = { arbitrage, historyEventLimit: 8_000, streamingTaskQueue: "q-streaming" };

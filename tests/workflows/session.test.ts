@@ -41,7 +41,7 @@ it("opens a position on an arbitrage, stops on halt (cancelling orders), and ope
   await worker.runUntil(async () => {
     const now = await env.currentTimeMs();
     const params = {
-      arbitrage: loadConfig({ env: {} }).arbitrage,
+      arbitrage: loadConfig({ env: { ARB_ENTRY_PATH: "child" } }).arbitrage,
       historyEventLimit: 8_000,
       streamingTaskQueue: taskQueue,
     };
@@ -124,7 +124,7 @@ it("forwards a book held back by the forwarding interval once the interval has p
   await worker.runUntil(async () => {
     const now = await env.currentTimeMs();
     const params = {
-      arbitrage: loadConfig({ env: {} }).arbitrage,
+      arbitrage: loadConfig({ env: { ARB_ENTRY_PATH: "child" } }).arbitrage,
       historyEventLimit: 8_000,
       streamingTaskQueue: taskQueue,
     };
@@ -182,7 +182,7 @@ describe("on the dev server (real history accounting)", () => {
     await worker.runUntil(async () => {
       const now = Date.now();
       const params = {
-        arbitrage: loadConfig({ env: {} }).arbitrage,
+        arbitrage: loadConfig({ env: { ARB_ENTRY_PATH: "child" } }).arbitrage,
         historyEventLimit: limit,
         streamingTaskQueue: taskQueue,
       };

@@ -118,6 +118,8 @@ beforeAll(async () => {
       TEMPORAL_STREAMING_TASK_QUEUE: TASK_QUEUE,
       ASSETS: "BTC",
       WINDOW_MS: String(WINDOW_MS),
+      // The child entry path: the session starts its position on the book it is signalled.
+      ARB_ENTRY_PATH: "child",
     },
   });
   await ensureSchedulers(config, createLogger({ level: "error" }));
@@ -279,7 +281,7 @@ it("a scheduler that finds no control workflow starts it with its summary", asyn
           asset: "ETH",
           windowMs: WINDOW_MS,
           params: {
-            arbitrage: loadConfig({ env: {} }).arbitrage,
+            arbitrage: loadConfig({ env: { ARB_ENTRY_PATH: "child" } }).arbitrage,
             historyEventLimit: 8_000,
             streamingTaskQueue: taskQueue,
           },
