@@ -745,9 +745,15 @@ describe("the recorded histories", () => {
       expect(payloads.length).toBeGreaterThan(0);
       let money = 0;
       for (const p of payloads) {
-        const before = defaultPayloadConverter.fromPayload(p);
-        // Read as recorded (numbers stay numbers): the replay sees what it saw.
-        expect(decode(p)).toEqual(before);
+        const plainRead = defaultPayloadConverter.fromPayload(p);
+        const before = decode(p);
+        if (text(plain(before)) === text(plain(plainRead))) {
+          // Recorded before this converter (money as numbers): read as recorded, so the replay sees what it saw.
+          expect(before).toEqual(plainRead);
+        } else {
+          // Recorded by it (money as decimal text): written again, the very same bytes.
+          expect(text(encode(before))).toEqual(text(p));
+        }
         // Written again by this converter (money as text), read back: the same values exactly.
         expect(roundTrip(before)).toEqual(before);
         // The field list's rule holds in every recorded payload: money places hold micros (or nothing).

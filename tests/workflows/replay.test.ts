@@ -17,22 +17,32 @@ const FIXTURES = path.join(ROOT, "tests", "fixtures", "histories");
 
 /**
  * Every recorded history and the workflow type it records. `<name>.json`: today's recordings of every
- * workflow type the workers host; `-armed`: through the armed entry path; `-v1`, `-v2`: recorded before
- * later patches, which must keep replaying through their patched() branches. A new recording goes here
+ * workflow type the workers host; `-armed`: through the armed entry path; `-v1`, `-v2`, `-v3`: recorded
+ * by earlier releases (before later patches and the state-class refactors), which must keep replaying. A new recording goes here
  * (the directory and this list must agree).
  */
 const HISTORIES: Record<string, string> = {
   "position.json": "position",
   "position-armed.json": "position",
+  "position-armed-v1.json": "position",
+  "position-v3.json": "position",
   "position-v2.json": "position",
   "session.json": "marketSession",
   "session-armed.json": "marketSession",
+  "session-armed-v1.json": "marketSession",
+  "session-v3.json": "marketSession",
   "session-v2.json": "marketSession",
   "session-v1.json": "marketSession",
   "feed.json": "marketFeed",
   "feed-armed.json": "marketFeed",
+  "feed-v1.json": "marketFeed",
+  "feed-armed-v1.json": "marketFeed",
   "scheduler.json": "scheduler",
+  "scheduler-armed.json": "scheduler",
+  "scheduler-v1.json": "scheduler",
   "control.json": "control",
+  "control-armed.json": "control",
+  "control-v1.json": "control",
   "system-check.json": "systemCheck",
 };
 
