@@ -123,6 +123,10 @@ export function addVenueCommand(program: Command): void {
         .default(0),
     )
     .addOption(new Option("--stall-feed", "fault: market channel goes silent").default(false))
+    .option(
+      "--mirrored",
+      "one mirrored book per market with mint and merge matching, as the real venue (experimental: the market model's dislocations merge at once)",
+    )
     .addOption(
       new Option("--duplicate-rate <p>", "fault: share of WebSocket frames sent twice")
         .argParser(rate)
@@ -154,6 +158,7 @@ export function addVenueCommand(program: Command): void {
         heartbeatTimeoutMs: opts.heartbeatTimeoutMs,
         takerDelayMs: opts.takerDelayMs,
         tradeFailureRate: opts.tradeFailureRate,
+        ...(opts.mirrored ? { mirrored: true } : {}),
         faults: {
           latencyMs: opts.latencyMs,
           httpErrorRate: opts.errorRate,

@@ -50,6 +50,11 @@ export interface VenueOptions {
   takerDelayMs?: number;
   /** Probability (0–1) that a trade goes MATCHED → FAILED. */
   tradeFailureRate?: number;
+  /**
+   * One mirrored book per market, with mint and merge matching, as the real venue (src/venue/engine,
+   * "Mirrored books"). Off by default until the market model moves to it: its dislocations would merge.
+   */
+  mirrored?: boolean;
   faults?: FaultsInput;
   model?: ModelConfigInput;
   /** Time source (default Date.now). */
@@ -215,6 +220,8 @@ function journalSettings(o: typeof VENUE_DEFAULTS & VenueOptions): Record<string
     tradeFailureRate: o.tradeFailureRate ?? 0,
     resolvedRetentionMs: o.resolvedRetentionMs ?? null,
     model: o.model ?? null,
+    // Only when on: journals written before the option existed keep matching a venue started without it.
+    ...(o.mirrored ? { mirrored: true } : {}),
   };
 }
 
@@ -234,6 +241,7 @@ export async function startVenue(options: VenueOptions = {}): Promise<RunningVen
     heartbeatTimeoutMs: o.heartbeatTimeoutMs,
     takerDelayMs: options.takerDelayMs ?? 0,
     tradeFailureRate: options.tradeFailureRate ?? 0,
+    ...(options.mirrored ? { mirrored: true } : {}),
     ...(options.model ? { model: options.model } : {}),
     ...(options.resolvedRetentionMs !== undefined
       ? { resolvedRetentionMs: options.resolvedRetentionMs }

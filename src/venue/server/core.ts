@@ -45,6 +45,8 @@ export interface VenueCoreOptions {
   takerDelayMs: number;
   /** Probability (0–1) that a trade goes MATCHED → FAILED. */
   tradeFailureRate: number;
+  /** One mirrored book per market, with mint and merge matching (the engine's `mirrored`; off by default). */
+  mirrored?: boolean;
   model?: ModelConfigInput;
   resolvedRetentionMs?: number;
   clock: () => number;
@@ -83,6 +85,7 @@ export class VenueCore {
       engine: {
         takerDelayMs: options.takerDelayMs,
         tradeFailureRate: Math.round(options.tradeFailureRate * 1_000_000),
+        ...(options.mirrored ? { mirrored: true } : {}),
       },
       ...(options.model ? { model: options.model } : {}),
       ...(options.resolvedRetentionMs !== undefined
