@@ -11,21 +11,11 @@
 import { formatUsd, type Micros } from "../src/money";
 import type { MarketRef } from "../src/session/market";
 import type { Outcome, Side } from "../src/session/messages";
-import { formatPrice, formatShares } from "../src/strategy/arbitrage/summary";
+import type { PositionPhase } from "../src/strategy/arbitrage/records";
+import { formatPrice, formatShares, markdown } from "../src/strategy/arbitrage/summary";
 
-export type PositionPhase =
-  /** Started ahead of need (ARB_ENTRY_PATH=armed): waits for the streaming worker's `execute`. */
-  | "ARMED"
-  /** Armed, never executed: the window's trading time ended (or the session ended) first. No row, no order. */
-  | "UNUSED"
-  | "EXECUTING"
-  | "BALANCED"
-  | "IMBALANCED"
-  | "RESOLVING"
-  | "RESOLVED"
-  | "ABANDONED"
-  /** No resolution by the deadline (RESOLUTION_DEADLINE_MS after the market's end): an operator's case. */
-  | "UNRESOLVED";
+/** A position's phase, defined with the pure code that maps it to the seed's tables. */
+export type { PositionPhase };
 
 export interface PositionView {
   positionId: string;
@@ -61,11 +51,6 @@ export interface SessionView {
   armedPositionId?: string;
   bestAsks?: { up: Micros | null; down: Micros | null };
   runsSoFar: number;
-}
-
-/** Markdown text with every `$` escaped (the Web UI's math extension pairs them). */
-function markdown(text: string): string {
-  return text.replace(/\$/g, "\\$");
 }
 
 /** A time of day in UTC, to the minute (1764789300000 → "19:15"). */

@@ -25,6 +25,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { Client, type WorkflowHandle } from "@temporalio/client";
 import type { Payload } from "@temporalio/common";
+import { optionalTsToMs } from "@temporalio/common/lib/time";
 import { temporal as proto } from "@temporalio/proto";
 import { Wallet } from "ethers";
 import { MARKET_FEED_DEFAULTS } from "../../activities/streaming/market-feed";
@@ -399,8 +400,6 @@ class Trial {
   async feedHost(slug: string): Promise<FeedHost | undefined> {
     const handle = this.client.workflow.getHandle(workflowIds.feed(slug));
     const d = await handle.describe();
-    const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
-      t?.seconds != null ? Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : undefined;
     const pidOf = (identity: string | null | undefined) =>
       identity ? Number.parseInt(identity, 10) : undefined;
     if (d.status.name === "RUNNING") {
@@ -411,7 +410,7 @@ class Trial {
         slug,
         attempt: a.attempt ?? 0,
         pid: pidOf(a.lastWorkerIdentity),
-        startedAtMs: ms(a.lastStartedTime),
+        startedAtMs: optionalTsToMs(a.lastStartedTime),
       };
     }
     const events = (await handle.fetchHistory()).events ?? [];
@@ -421,7 +420,7 @@ class Trial {
       slug,
       attempt: started.activityTaskStartedEventAttributes?.attempt ?? 0,
       pid: pidOf(started.activityTaskStartedEventAttributes?.identity),
-      startedAtMs: ms(started.eventTime),
+      startedAtMs: optionalTsToMs(started.eventTime),
     };
   }
 

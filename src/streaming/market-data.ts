@@ -149,17 +149,9 @@ export class MarketDataStream {
     this.market.on("frame", (text, receivedAtMs) => this.onMarketFrame(text, receivedAtMs));
     this.user.on("frame", (text, receivedAtMs) => this.onUserFrame(text, receivedAtMs));
     this.user.on("open", () => {
-      for (const consumer of this.consumers) this.notifyUserOpen(consumer);
+      this.deliver("the user channel's opening", (c) => c.onUserOpen?.());
     });
-    this.user.on("close", () => {
-      for (const consumer of [...this.consumers]) {
-        try {
-          consumer.onUserClose?.();
-        } catch (error) {
-          this.consumerThrew(consumer, "the user channel's closing", error);
-        }
-      }
-    });
+    this.user.on("close", () => this.deliver("the user channel's closing", (c) => c.onUserClose?.()));
   }
 
   /** Opens both connections. Throws only if ws rejects the URL. */
@@ -175,7 +167,8 @@ export class MarketDataStream {
   subscribe(consumer: MarketDataConsumer): () => void {
     if (this.closing) throw new Error(`market data stream of ${this.ref.slug} is closed`);
     this.consumers.add(consumer);
-    if (this.user.state === "open") this.notifyUserOpen(consumer);
+    if (this.user.state === "open")
+      this.deliver("the user channel's opening", (c) => c.onUserOpen?.(), [consumer]);
     return () => {
       this.consumers.delete(consumer);
     };
@@ -244,13 +237,7 @@ export class MarketDataStream {
     if (retick.length > 0) this.resync(retick);
     if (changed) this.changeTimes = { venueAtMs, receivedAtMs };
     const update: MarketFrameUpdate = { receivedAtMs, changed, venueAtMs, decoded };
-    for (const consumer of this.consumers) {
-      try {
-        consumer.onMarketFrame?.(update);
-      } catch (error) {
-        this.consumerThrew(consumer, "a market frame", error);
-      }
-    }
+    this.deliver("a market frame", (c) => c.onMarketFrame?.(update));
   }
 
   /**
@@ -286,20 +273,21 @@ export class MarketDataStream {
       }
     }
     const update: UserFrameUpdate = { receivedAtMs, orders, fills, decoded };
-    for (const consumer of this.consumers) {
-      try {
-        consumer.onUserFrame?.(update);
-      } catch (error) {
-        this.consumerThrew(consumer, "a user frame", error);
-      }
-    }
+    this.deliver("a user frame", (c) => c.onUserFrame?.(update));
   }
 
-  private notifyUserOpen(consumer: MarketDataConsumer): void {
-    try {
-      consumer.onUserOpen?.();
-    } catch (error) {
-      this.consumerThrew(consumer, "the user channel's opening", error);
+  /** Calls each consumer in order (the given ones, or all); one that throws is logged and the others go on. */
+  private deliver(
+    what: string,
+    call: (consumer: MarketDataConsumer) => void,
+    to: Iterable<MarketDataConsumer> = this.consumers,
+  ): void {
+    for (const consumer of to) {
+      try {
+        call(consumer);
+      } catch (error) {
+        this.consumerThrew(consumer, what, error);
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import { once } from "node:events";
 import { type ApiKeyCreds, Chain, ClobClient } from "@polymarket/clob-client-v2";
 import { Wallet } from "ethers";
 import { type RunningVenue, startVenue, type VenueOptions } from "../../src/venue/server/app";
+import type { VenueMarket } from "../../src/venue/types";
 
 /** 2026-01-01T00:00:00Z: windows of any length align with it. */
 export const T0 = Date.UTC(2026, 0, 1);
@@ -38,6 +39,15 @@ export async function startTestVenue(options: VenueOptions = {}): Promise<TestVe
       }
     },
   };
+}
+
+/** A market of the venue open for trading now. */
+export function openMarket(venue: RunningVenue): VenueMarket {
+  const open = venue.simulation
+    .markets()
+    .find((m) => venue.simulation.engine.marketStatus(m.conditionId) === "open");
+  if (!open) throw new Error("no open market");
+  return open;
 }
 
 /** The client wants an ethers-v5 signer (`_signTypedData`). */

@@ -14,7 +14,7 @@ import { type FillReport, Quoter, type QuoterDeps, RefreshBudget } from "../../s
 import { DEFAULT_QUOTING_PARAMS } from "../../src/strategy/quoting/params";
 import { MarketDataHub, type MarketDataRef } from "../../src/streaming/market-data";
 import type { VenueMarket } from "../../src/venue/types";
-import { newTrader, startTestVenue, type TestVenue, type Trader } from "../helpers/venue";
+import { newTrader, openMarket, startTestVenue, type TestVenue, type Trader } from "../helpers/venue";
 
 async function waitFor<T>(
   probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
@@ -59,11 +59,7 @@ describe("the quoter against the venue simulator", () => {
     venue = await startTestVenue({ heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS });
     venue.advance(5_000);
     taker = await newTrader(venue);
-    const open = venue.simulation
-      .markets()
-      .find((m) => venue.simulation.engine.marketStatus(m.conditionId) === "open");
-    if (!open) throw new Error("no open market");
-    market = open;
+    market = openMarket(venue);
     ref = {
       slug: market.slug,
       conditionId: market.conditionId,

@@ -10,7 +10,6 @@ import {
   runMarketFeed,
   type StreamMarketResult,
 } from "../../activities/streaming/market-feed";
-import type { ChannelLogger } from "../../src/polymarket/channel-client";
 import { Exchange } from "../../src/polymarket/exchange";
 import type { OrderEvent } from "../../src/protocol/user";
 import type { MarketBookSnapshot, OurFill, PriceLevel, ReconcileSnapshot } from "../../src/session/messages";
@@ -23,7 +22,8 @@ import {
   type MarketDataStream,
 } from "../../src/streaming/market-data";
 import type { VenueMarket } from "../../src/venue/types";
-import { newTrader, startTestVenue, type TestVenue, type Trader } from "../helpers/venue";
+import { RecordingLogger } from "../helpers/logger";
+import { newTrader, openMarket, startTestVenue, type TestVenue, type Trader } from "../helpers/venue";
 
 /** Polls a condition (no fixed sleeps): resolves with its first truthy value. */
 async function waitFor<T>(
@@ -37,22 +37,6 @@ async function waitFor<T>(
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-class RecordingLogger implements ChannelLogger {
-  readonly lines: { level: string; msg: string; obj: object }[] = [];
-  debug(obj: object, msg: string) {
-    this.lines.push({ level: "debug", msg, obj });
-  }
-  info(obj: object, msg: string) {
-    this.lines.push({ level: "info", msg, obj });
-  }
-  warn(obj: object, msg: string) {
-    this.lines.push({ level: "warn", msg, obj });
-  }
-  error(obj: object, msg: string) {
-    this.lines.push({ level: "error", msg, obj });
   }
 }
 
@@ -151,11 +135,7 @@ describe("market data shared in one process, against the venue simulator", () =>
     venue = await startTestVenue();
     venue.advance(5_000);
     trader = await newTrader(venue);
-    const open = venue.simulation
-      .markets()
-      .find((m) => venue.simulation.engine.marketStatus(m.conditionId) === "open");
-    if (!open) throw new Error("no open market");
-    market = open;
+    market = openMarket(venue);
     ref = {
       slug: market.slug,
       conditionId: market.conditionId,

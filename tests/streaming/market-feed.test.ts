@@ -16,12 +16,12 @@ import {
   type StreamMarketInput,
   type StreamMarketResult,
 } from "../../activities/streaming/market-feed";
-import type { ChannelLogger } from "../../src/polymarket/channel-client";
 import { Exchange } from "../../src/polymarket/exchange";
 import type { MarketBookSnapshot, OurFill, PriceLevel, ReconcileSnapshot } from "../../src/session/messages";
 import { SIGNALS, workflowIds } from "../../src/session/messages";
 import type { FeedHeartbeatDetails } from "../../src/streaming/resume";
 import type { VenueMarket } from "../../src/venue/types";
+import { RecordingLogger } from "../helpers/logger";
 import { newTrader, startTestVenue, type TestVenue, type Trader } from "../helpers/venue";
 
 /** Polls a condition (no fixed sleeps): resolves with its first truthy value. */
@@ -72,22 +72,6 @@ class SignalRecorder {
   }
   reconciles(): ReconcileSnapshot[] {
     return this.of<ReconcileSnapshot>(SIGNALS.reconcile);
-  }
-}
-
-class RecordingLogger implements ChannelLogger {
-  readonly lines: { level: string; msg: string; obj: object }[] = [];
-  debug(obj: object, msg: string) {
-    this.lines.push({ level: "debug", msg, obj });
-  }
-  info(obj: object, msg: string) {
-    this.lines.push({ level: "info", msg, obj });
-  }
-  warn(obj: object, msg: string) {
-    this.lines.push({ level: "warn", msg, obj });
-  }
-  error(obj: object, msg: string) {
-    this.lines.push({ level: "error", msg, obj });
   }
 }
 

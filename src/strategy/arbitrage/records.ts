@@ -4,13 +4,22 @@
  * and the resolution. Pure and deterministic (the workflow hands in every clock reading): the position
  * workflow (workflows/position/executing.ts) passes these records to its database activities as they are.
  *
- * The row types below are the fields of src/db/positions.ts's records that a position writes, spelled out
- * here (this folder imports only pure modules and message types); the workflow's activity calls type-check
- * that they fit.
+ * The rows are src/db/positions.ts's record types, imported as types only (erased when compiled: nothing of
+ * the database reaches the workflow sandbox).
  */
+import type {
+  FillRecord,
+  OrderRecord,
+  PositionRecord,
+  RebalanceState,
+  RebalanceTradeRecord,
+  RebalanceTradeStatus,
+  ResolutionRecord,
+  TelemetryRecord,
+} from "../../db/positions";
 import type { Micros } from "../../money";
 import { SHARE_LOT } from "../../protocol/amounts";
-import type { OurFill, Outcome, Side, TradeStatus } from "../../session/messages";
+import type { OurFill, Outcome, Side } from "../../session/messages";
 import type { Opportunity } from "./opportunity";
 import { averageEntry, fillEffect, hedgeRatio, netCost, type PositionLedger } from "./position";
 import type { RebalanceAction, RebalanceOption } from "./rebalance";
@@ -27,117 +36,25 @@ export interface RecordMarket {
   endMs: number;
 }
 
-/** The trades row's status (src/db/positions.ts PositionStatus but RESOLVED, which the resolution writes). */
-export type PositionRowStatus = "OPEN" | "BALANCED" | "IMBALANCED" | "ABANDONED" | "UNRESOLVED";
-/** trades.rebalance_status (the seed's values; a position never writes "failed"). */
-export type RebalanceProgress = "not_needed" | "pending" | "completed";
-export type RebalanceTradeStatus = "SUCCESS" | "FAILED" | "PARTIAL";
+/** The trades row's status that a position writes (RESOLVED is the resolution's). */
+export type PositionRowStatus = PositionRecord["status"];
+/** trades.rebalance_status as a position writes it (the seed's values; never "failed"). */
+export type RebalanceProgress = Exclude<RebalanceState, "failed">;
+export type { RebalanceTradeStatus };
 
-/** A position's trades row (src/db/positions.ts PositionRecord). */
-export interface PositionRow {
-  id: string;
-  marketSlug: string;
-  conditionId: string;
-  asset: string;
-  yesTokenId: string;
-  noTokenId: string;
-  marketEndAtMs: number;
-  status: PositionRowStatus;
-  spread: Micros;
-  yesPrice: Micros | null;
-  noPrice: Micros | null;
-  yesShares: Micros;
-  noShares: Micros;
-  totalCost: Micros;
-  feesPaid: Micros;
-  rebalanceStatus: RebalanceProgress;
-  rebalanceAction?: RebalanceAction;
-  rebalanceShares?: Micros;
-  rebalancePrice?: Micros;
-  rebalanceProfit?: Micros;
-  rebalancedAtMs?: number;
-}
+/** The rows are the ledger's records (src/db/positions.ts), which the database activities take as they are. */
+export type PositionRow = PositionRecord;
+export type TelemetryRow = TelemetryRecord;
+export type FillRow = FillRecord;
+export type OrderRow = OrderRecord;
+export type RebalanceTradeRow = RebalanceTradeRecord;
+export type ResolutionRow = ResolutionRecord;
 
-/** A position's trade_telemetry row (src/db/positions.ts TelemetryRecord); undefined keeps what is stored. */
-export interface TelemetryRow {
-  positionId: string;
-  opportunityDetectedAtMs: number;
-  opportunitySpread: Micros;
-  opportunityYesPrice: Micros;
-  opportunityNoPrice: Micros;
-  orderPlacedAtMs: number | undefined;
-  orderFilledAtMs: number | undefined;
-  executionLatencyMs: number | null;
-  fillLatencyMs: number | null;
-  initialYesShares: Micros | undefined;
-  initialHedgeRatio: Micros | undefined;
-  initialNoShares: Micros | undefined;
-  initialCost: Micros | undefined;
-  rebalanceStartedAtMs: number | undefined;
-  rebalanceAttempts: number;
-  positionBalancedAtMs: number | undefined;
-}
-
-/** One of our fills as a fills row (src/db/positions.ts FillRecord). */
-export interface FillRow {
-  tradeId: string;
-  orderId: string;
-  market: string;
-  tokenId: string;
-  side: Side;
-  role: "MAKER" | "TAKER";
-  price: Micros;
-  size: Micros;
-  fee: Micros;
-  status: TradeStatus;
-  matchedAtMs: number;
-}
-
-/** One of our orders as an orders row (src/db/positions.ts OrderRecord). */
-export interface OrderRow<OrderType extends string = string> {
-  id: string;
-  market: string;
-  tokenId: string;
-  side: Side;
-  price: Micros;
-  size: Micros;
-  orderType: OrderType;
-  postOnly: boolean;
-  status: string;
-  sizeMatched: Micros;
-  workflowId: string;
-  positionId: string;
-  error: string | null;
-  updatedAtMs: number;
-}
-
-/** One rebalancing attempt (src/db/positions.ts RebalanceTradeRecord). */
-export interface RebalanceTradeRow {
-  positionId: string;
-  attemptedAtMs: number;
-  action: RebalanceAction;
-  shares: Micros;
-  price: Micros;
-  status: RebalanceTradeStatus;
-  filledShares: Micros;
-  profit: Micros;
-  orderId: string | null;
-}
-
-/** A position's resolution (src/db/positions.ts ResolutionRecord); YES is Up. */
-export interface ResolutionRow {
-  positionId: string;
-  resolvedAtMs: number;
-  winningOutcome: "YES" | "NO";
-  payout: Micros;
-  actualProfit: Micros;
-  finalYesShares: Micros;
-  finalNoShares: Micros;
-}
-
-/** A position's phase (workflows/views.ts `PositionPhase`, spelled out: src/ does not import workflows/). */
-export type RecordPhase =
+/** A position's phase: what its state query and Web UI show (workflows/views.ts re-exports it). */
+export type PositionPhase =
+  /** Started ahead of need (ARB_ENTRY_PATH=armed): waits for the streaming worker's `execute`. */
   | "ARMED"
+  /** Armed, never executed: the window's trading time ended (or the session ended) first. No row, no order. */
   | "UNUSED"
   | "EXECUTING"
   | "BALANCED"
@@ -145,6 +62,7 @@ export type RecordPhase =
   | "RESOLVING"
   | "RESOLVED"
   | "ABANDONED"
+  /** No resolution by the deadline (RESOLUTION_DEADLINE_MS after the market's end): an operator's case. */
   | "UNRESOLVED";
 
 /** The timings and the initial position a position collects for trade_telemetry (and its row's rebalance status). */
@@ -177,7 +95,7 @@ export interface LastRebalance {
  * The trades row's status: EXECUTING is OPEN; BALANCED, ABANDONED and UNRESOLVED are themselves; any other
  * phase (IMBALANCED, RESOLVING, RESOLVED…) is BALANCED or IMBALANCED by the ledger as it is now (`balanced`).
  */
-export function positionRowStatus(phase: RecordPhase, balanced: boolean): PositionRowStatus {
+export function positionRowStatus(phase: PositionPhase, balanced: boolean): PositionRowStatus {
   if (phase === "BALANCED") return "BALANCED";
   if (phase === "ABANDONED" || phase === "UNRESOLVED") return phase;
   if (phase === "EXECUTING") return "OPEN";
@@ -196,7 +114,7 @@ export function rebalanceProgress(
 export function positionRecord(p: {
   positionId: string;
   market: RecordMarket;
-  phase: RecordPhase;
+  phase: PositionPhase;
   /** The ledger is balanced (hedge ratio at or above the threshold, or nothing held). */
   balanced: boolean;
   spread: Micros;
@@ -336,11 +254,11 @@ export function fillRecord(
 }
 
 /** One of our orders as an orders row: its request (the intent fixed in history) and what is known of it now. */
-export function orderRecord<OrderType extends string>(p: {
+export function orderRecord(p: {
   orderId: string;
   request: {
     market: string;
-    orderType: OrderType;
+    orderType: OrderRecord["orderType"];
     intent: { tokenId: string; side: Side; price: Micros; size: Micros };
   };
   status: string;
@@ -349,7 +267,7 @@ export function orderRecord<OrderType extends string>(p: {
   positionId: string;
   error: string | null;
   updatedAtMs: number;
-}): OrderRow<OrderType> {
+}): OrderRow {
   const { intent, orderType } = p.request;
   return {
     id: p.orderId,

@@ -31,8 +31,8 @@ export function formatHedgeRatio(ratio: number): string {
   return (Math.floor(ratio * 100 + 1e-9) / 100).toFixed(2);
 }
 
-/** Markdown text with every `$` escaped (see above). */
-function markdown(text: string): string {
+/** Markdown text with every `$` escaped (see above; the Web UI's math extension pairs them). */
+export function markdown(text: string): string {
   return text.replace(/\$/g, "\\$");
 }
 

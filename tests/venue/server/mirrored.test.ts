@@ -4,27 +4,18 @@
  * Down's book stays apart (two books). The engine's own rules: tests/venue/engine/mirrored.test.ts.
  */
 import { OrderType, Side } from "@polymarket/clob-client-v2";
-import { newTrader, startTestVenue, type TestVenue } from "../../helpers/venue";
-
-/** No simulated traders: the only order is the test's. */
-const QUIET = {
-  lp: { levels: 0 },
-  noise: { ratePerSec: 0 },
-  informed: { ratePerSec: 0 },
-  sweep: { ratePerMin: 0 },
-  dislocation: { ratePerMin: 0 },
-  rival: { probability: 0 },
-};
+import { QUIET_MARKET } from "../../helpers/stack";
+import { newTrader, openMarket, startTestVenue, type TestVenue } from "../../helpers/venue";
 
 async function downAsksAfterUpBid(mirrored: boolean): Promise<{ price: string; size: string }[]> {
-  const venue: TestVenue = await startTestVenue({ model: QUIET, ...(mirrored ? { mirrored: true } : {}) });
+  const venue: TestVenue = await startTestVenue({
+    model: QUIET_MARKET,
+    ...(mirrored ? { mirrored: true } : {}),
+  });
   try {
     venue.advance(1_000);
     const alice = await newTrader(venue);
-    const market = venue.simulation
-      .markets()
-      .find((m) => venue.simulation.engine.marketStatus(m.conditionId) === "open");
-    if (!market) throw new Error("no open market");
+    const market = openMarket(venue);
     const [up, down] = market.tokenIds;
     const placed = await alice.client.postOrder(
       await alice.client.createOrder({ tokenID: up, price: 0.4, size: 5, side: Side.BUY }),
